@@ -1,0 +1,2 @@
+"""pcarn-mobile: PCARN-M super-resolution from PyTorch to phones (TFLite, Core ML)."""
+__version__ = "0.1.0"
