@@ -1,0 +1,106 @@
+"""Running any :class:`~converters.runner.Runner` on whole images, in seamless overlapping tiles.
+
+Tiles bound memory on large photos and are the only way to feed artifacts with a fixed input
+size (most TFLite/Core ML exports). Each tile is run with ``overlap`` LR pixels of real image
+context on every side that touches another tile, and only its centre is kept. When the
+context covers the network's receptive field the kept pixels depend on exactly the same
+inputs as in a whole-image run, so the tiled result equals the untiled one (up to float
+rounding): no blending, no seams. Image borders keep the network's own zero padding, since
+tiles are never padded there unless the image is smaller than a fixed-size tile.
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from converters.runner import Runner
+
+from .models import SRDeploy
+
+#: LR pixels a PCARN/PCARN-M/CARN-M output pixel depends on, on each side: entry conv (1) +
+#: 3 cascading blocks x 3 uses x 2 grouped 3x3 convs (18) + upsampler 3x3s (1 + 1/2 for x4)
+#: + exit conv at HR resolution (1/scale), rounded up.
+RECEPTIVE_RADIUS = 21
+
+#: Default context per tile side: the receptive radius plus slack.
+DEFAULT_OVERLAP = 24
+
+
+class TorchRunner:
+    """The PyTorch model as a :class:`Runner`: any input size, output clamped to [0, 1]."""
+
+    input_size: tuple[int, int] | None = None
+
+    def __init__(self, model: nn.Module, scale: int) -> None:
+        self.scale = scale
+        self.module = (model if isinstance(model, SRDeploy) else SRDeploy(model, scale)).eval()
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            return self.module(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))).numpy()
+
+
+def _starts(length: int, tile: int, overlap: int) -> list[int]:
+    """Tile origins along one axis: step ``tile - 2*overlap``, the last one flush with the end."""
+    if length <= tile:
+        return [0]
+    step = tile - 2 * overlap
+    starts = list(range(0, length - tile, step))
+    return starts + [length - tile]
+
+
+def _kept(start: int, tile: int, length: int, overlap: int) -> tuple[int, int]:
+    """The part of a tile whose pixels have full context: all but ``overlap`` on inner sides."""
+    lo = start + overlap if start > 0 else 0
+    hi = start + tile - overlap if start + tile < length else length
+    return lo, hi
+
+
+def _tiles(h: int, w: int, th: int, tw: int, overlap: int) -> Iterator[tuple[int, int, tuple[int, int], tuple[int, int]]]:
+    for y in _starts(h, th, overlap):
+        for x in _starts(w, tw, overlap):
+            yield y, x, _kept(y, min(th, h), h, overlap), _kept(x, min(tw, w), w, overlap)
+
+
+def upscale_array(
+    runner: Runner,
+    img: np.ndarray,
+    tile: int | None = None,
+    overlap: int = DEFAULT_OVERLAP,
+    progress: bool = False,
+) -> np.ndarray:
+    """Upscales float RGB (H, W, 3) in [0, 1] to float32 (s*H, s*W, 3).
+
+    The whole image goes in one call when ``tile`` is None and the runner takes any size;
+    otherwise it is cut into ``tile`` x ``tile`` pieces (or exactly ``runner.input_size``
+    when that is fixed) overlapping by ``overlap`` pixels of context per side. An image
+    smaller than a fixed input size is edge-padded up to it and the result cropped.
+    """
+    if img.ndim != 3 or img.shape[2] != 3:
+        raise ValueError(f"expected (H, W, 3) RGB, got {img.shape}")
+    s = runner.scale
+    h, w = img.shape[:2]
+    if runner.input_size is None and tile is None:
+        return _run(runner, img)[0].transpose(1, 2, 0)
+    th, tw = runner.input_size if runner.input_size is not None else (tile, tile)
+    if runner.input_size is not None and (h < th or w < tw):
+        padded = np.pad(img, ((0, max(th - h, 0)), (0, max(tw - w, 0)), (0, 0)), mode="edge")
+        return upscale_array(runner, padded, tile, overlap, progress)[: s * h, : s * w]
+    for side in (th, tw):
+        if side <= 2 * overlap and (h > side or w > side):
+            raise ValueError(f"tile side {side} must exceed twice the overlap ({overlap}); use a larger tile")
+    out = np.empty((s * h, s * w, 3), dtype=np.float32)
+    tiles = list(_tiles(h, w, th, tw, overlap))
+    for y, x, (y0, y1), (x0, x1) in tqdm(tiles, desc="tiles", unit="tile", disable=not progress or len(tiles) < 2):
+        sr = _run(runner, img[y : y + th, x : x + tw])[0].transpose(1, 2, 0)
+        out[s * y0 : s * y1, s * x0 : s * x1] = sr[s * (y0 - y) : s * (y1 - y), s * (x0 - x) : s * (x1 - x)]
+    return out
+
+
+def _run(runner: Runner, img: np.ndarray) -> np.ndarray:
+    x = np.ascontiguousarray(img.transpose(2, 0, 1)[None], dtype=np.float32)
+    return runner(x)
