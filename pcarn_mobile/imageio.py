@@ -116,20 +116,8 @@ def write_image(path: str | os.PathLike[str], image: np.ndarray, quality: int = 
     hold the image (16 bits or alpha in JPEG, say).
     """
     path = Path(path)
-    ext = path.suffix.lower()
-    if ext not in _WRITERS:
-        raise UserError(f"cannot write {path}: unknown extension {ext!r}; use one of {', '.join(_WRITERS)}")
-    fmt, deep_ok, alpha_ok = _WRITERS[ext]
-    channels = 1 if image.ndim == 2 else image.shape[2]
-    if image.dtype not in (np.uint8, np.uint16) or channels not in (1, 2, 3, 4):
-        raise ValueError(f"expected uint8/uint16 grey, grey+alpha, RGB or RGBA, got {image.dtype} {image.shape}")
-    if image.dtype == np.uint16 and not deep_ok:
-        raise UserError(f"cannot write {path}: {fmt} holds 8 bits only; use .png or .tif for 16-bit images")
-    if channels in (2, 4) and not alpha_ok:
-        raise UserError(f"cannot write {path}: {fmt} has no alpha channel; use .png, .tif or .webp")
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise UserError(f"cannot write {path}: folder {folder} does not exist")
+    fmt = check_writable(path, image)
+    ext, folder = path.suffix.lower(), path.parent
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=ext, dir=folder)
     except OSError as exc:
@@ -144,6 +132,36 @@ def write_image(path: str | os.PathLike[str], image: np.ndarray, quality: int = 
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def check_writable(path: str | os.PathLike[str], like: np.ndarray | None = None) -> str:
+    """Fails early, before minutes of compute, when ``path`` cannot be written (as ``like``).
+
+    Checks the extension, the folder, and that the format holds ``like``'s bit depth and
+    alpha; returns the format name.
+    """
+    path = Path(path)
+    ext = path.suffix.lower()
+    if ext not in _WRITERS:
+        raise UserError(f"cannot write {path}: unknown extension {ext!r}; use one of {', '.join(_WRITERS)}")
+    folder = path.parent
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise UserError(f"cannot write {path}: {folder} {what}")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UserError(f"cannot write {path}: no write permission in {folder}")
+    if path.is_dir():
+        raise UserError(f"cannot write {path}: it is a folder")
+    fmt, deep_ok, alpha_ok = _WRITERS[ext]
+    if like is not None:
+        channels = 1 if like.ndim == 2 else like.shape[2]
+        if like.dtype not in (np.uint8, np.uint16) or channels not in (1, 2, 3, 4):
+            raise ValueError(f"expected uint8/uint16 grey, grey+alpha, RGB or RGBA, got {like.dtype} {like.shape}")
+        if like.dtype == np.uint16 and not deep_ok:
+            raise UserError(f"cannot write {path}: {fmt} holds 8 bits only; use .png or .tif for 16-bit images")
+        if channels in (2, 4) and not alpha_ok:
+            raise UserError(f"cannot write {path}: {fmt} has no alpha channel; use .png, .tif or .webp")
+    return fmt
 
 
 def _encode(tmp: Path, image: np.ndarray, fmt: str, quality: int) -> None:

@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from converters.runner import Runner
 
+from .bicubic import imresize
 from .models import SRDeploy
 
 #: LR pixels a PCARN/PCARN-M/CARN-M output pixel depends on, on each side: entry conv (1) +
@@ -104,3 +105,27 @@ def upscale_array(
 def _run(runner: Runner, img: np.ndarray) -> np.ndarray:
     x = np.ascontiguousarray(img.transpose(2, 0, 1)[None], dtype=np.float32)
     return runner(x)
+
+
+def upscale_image(runner: Runner, image: np.ndarray, **tiling: object) -> np.ndarray:
+    """Upscales any :func:`~pcarn_mobile.imageio.read_image` layout, keeping layout and bit depth.
+
+    Grey is replicated to RGB for the network and brought back as the mean of the three
+    output channels (they differ by a level or two; the mean favours none). Alpha is not
+    something the network was trained on, so it is upscaled with MATLAB bicubic. ``tiling``
+    goes to :func:`upscale_array` (``tile``, ``overlap``, ``progress``).
+    """
+    peak = float(np.iinfo(image.dtype).max)
+    channels = 1 if image.ndim == 2 else image.shape[2]
+    colour = image[..., :3] if channels >= 3 else (image if image.ndim == 2 else image[..., 0])
+    rgb = colour.astype(np.float32) / peak
+    if channels < 3:
+        rgb = np.repeat(rgb[..., None], 3, axis=2)
+    out = np.clip(upscale_array(runner, rgb, **tiling), 0.0, 1.0)  # type: ignore[arg-type]
+    if channels < 3:
+        out = out.mean(axis=2)
+    out = np.floor(out * peak + 0.5).astype(image.dtype)
+    if channels in (2, 4):
+        alpha = np.clip(imresize(image[..., -1].astype(np.float64), float(runner.scale)), 0.0, peak)
+        out = np.dstack([out, np.floor(alpha + 0.5).astype(image.dtype)])
+    return out
