@@ -74,11 +74,13 @@ def read_checkpoint(path: str | os.PathLike[str]) -> tuple[Header, dict[str, tor
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        if "Weights only load failed" in str(exc) or "weights_only" in str(exc):
+        # torch wraps every refusal in the same preamble; only a blocked GLOBAL means "needs code"
+        # (random bytes and text files fail on an unsupported opcode and are simply not checkpoints).
+        if "GLOBAL" in str(exc):
             raise UserError(
                 f"{path} is a pickle that needs code to load; refused (only plain state dicts are accepted)"
             ) from None
-        raise UserError(f"{path} is not a PyTorch checkpoint ({_first_line(exc)})") from None
+        raise UserError(f"{path} is not a PyTorch checkpoint") from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as exc:
         raise UserError(f"{path} is not a PyTorch checkpoint ({_first_line(exc)})") from None
     if isinstance(obj, dict) and obj.get("format") == FORMAT:
