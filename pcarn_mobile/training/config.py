@@ -1,0 +1,69 @@
+"""A run's options, and the two recipes whose values the CLI's defaults come from.
+
+``cpu`` suits short runs on a small machine: small batches and patches, a high learning rate
+halved often. ``paper`` is the PCARN paper's stage one (batch 64, 48px LR patches, lr 1e-4
+halved every 400k steps, 600k steps) and its GAN stage. Any flag given explicitly wins over the
+recipe. The learning-rate schedule depends only on the step (``lr * gamma ** (step //
+decay_every)``), never on ``--steps``, so a run can be extended with ``--resume --steps N``
+and stays identical to one that had been given N from the start.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+#: Recipe name -> stage -> option defaults.
+RECIPES: dict[str, dict[str, dict[str, Any]]] = {
+    "cpu": {
+        "l1": dict(steps=20_000, batch=16, patch=32, lr=5e-4, decay_every=5_000, gamma=0.5),
+        "gan": dict(steps=5_000, batch=8, patch=32, lr=1e-4, decay_every=2_500, gamma=0.5),
+    },
+    "paper": {
+        "l1": dict(steps=600_000, batch=64, patch=48, lr=1e-4, decay_every=400_000, gamma=0.5),
+        "gan": dict(steps=600_000, batch=64, patch=48, lr=1e-4, decay_every=400_000, gamma=0.5),
+    },
+}
+
+#: Options that define what is being trained; a --resume that changes one is refused.
+FIXED_ON_RESUME: tuple[str, ...] = (
+    "stage", "arch", "groups", "scales", "channels", "batch", "patch", "lr", "decay_every", "gamma",
+    "clip", "seed", "data", "adv_weight", "vgg_weight",
+)
+
+
+@dataclass
+class TrainConfig:
+    """Everything a run needs, saved inside ``last.pt`` so a resumed run can be checked against it."""
+
+    data: list[str]
+    out: str
+    stage: str = "l1"
+    arch: str = "pcarn_m"
+    groups: int = 4
+    scales: tuple[int, ...] = (2, 3, 4)
+    channels: int = 64
+    steps: int = 20_000
+    batch: int = 16
+    patch: int = 32
+    lr: float = 5e-4
+    decay_every: int = 5_000
+    gamma: float = 0.5
+    clip: float = 10.0
+    seed: int = 0
+    threads: int | None = None
+    val: str | None = None
+    val_scale: int = 4
+    val_every: int = 500
+    log_every: int = 50
+    save_every_min: float = 5.0
+    tensorboard: bool = False
+    init: str | None = None
+    vgg_weights: str | None = None
+    adv_weight: float = 1e-3
+    vgg_weight: float = 1.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["scales"] = list(self.scales)
+        return d

@@ -1,0 +1,255 @@
+"""The training loop: batches, steps, progress bar, validation, logs, checkpoints and signals.
+
+One loop serves both stages (the step itself lives in :mod:`.objectives`) and every process of
+a DDP job; only rank 0 writes. A stop request (Ctrl-C, SIGTERM) and the periodic save are
+agreed on by all ranks every step so that no rank waits forever in a collective the others
+have left.
+"""
+from __future__ import annotations
+
+import csv
+import math
+import signal
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import torch
+import torch.distributed as dist
+from tqdm import tqdm
+
+from ..errors import UserError
+from ..models import build_model
+from ..weights import Header, load_weights, save_checkpoint
+from .config import TrainConfig
+from .data import PatchSampler
+from .distributed import DistContext
+from .objectives import GANObjective, L1Objective
+from .state import BEST, load_state, rng_state, save_state, set_rng_state
+from .validation import Validator
+
+TRAIN_CSV, VAL_CSV = "train.csv", "val.csv"
+
+
+class StopFlag:
+    """SIGINT/SIGTERM -> finish the current step, save ``last.pt``, exit; a second Ctrl-C aborts."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> "StopFlag":
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.requested and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.requested = True
+
+
+def build_generator(cfg: TrainConfig) -> torch.nn.Module:
+    """A fresh network (Table 3 initialisation, seeded), or the ``--init`` weights.
+
+    Stage two always starts from ``--init``; stage one does when given one (to continue a
+    finished run with a new schedule, or to fine-tune).
+    """
+    if cfg.stage == "l1" and not cfg.init:
+        torch.manual_seed(cfg.seed)
+        return build_model(cfg.arch, cfg.groups, cfg.scales, cfg.channels)
+    if not cfg.init:
+        raise UserError("--stage gan needs --init RUN_DIR/best.pt (the stage-one weights to start from)")
+    loaded = load_weights(cfg.init, groups=cfg.groups, arch=cfg.arch)
+    missing = [s for s in cfg.scales if s not in loaded.header.scales]
+    if missing:
+        raise UserError(f"{cfg.init} has no upsampler for x{missing[0]}; pass --scales from {loaded.header.scales}")
+    torch.manual_seed(cfg.seed)
+    return loaded.model.train()
+
+
+def build_objective(generator: torch.nn.Module, cfg: TrainConfig, ctx: DistContext) -> L1Objective:
+    if cfg.stage == "l1":
+        return L1Objective(generator, cfg, ctx)
+    from .gan import MultiScaleDiscriminator, load_vgg19_features
+
+    vgg = load_vgg19_features(cfg.vgg_weights).to(ctx.device)
+    disc = MultiScaleDiscriminator().to(ctx.device)
+    return GANObjective(generator, disc, vgg, cfg, ctx)
+
+
+def train(cfg: TrainConfig, ctx: DistContext, resume: bool) -> dict[str, Any]:
+    """Runs (or continues) one training run; returns a summary (and the trained ``model``)."""
+    out = Path(cfg.out)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    saved = load_state(out) if resume else None
+    if ctx.is_main and not resume and (out / "last.pt").exists():
+        raise UserError(f"{out} already holds a run (last.pt); pass --resume to continue it, or another --out")
+    if cfg.stage == "gan" and not cfg.vgg_weights:
+        raise UserError(
+            "--stage gan needs --vgg-weights FILE: a torchvision VGG19 state dict (vgg19-dcbb9e9d.pth); "
+            "nothing is downloaded here"
+        )
+    generator = build_generator(cfg).to(ctx.device)
+    objective = build_objective(generator, cfg, ctx)
+    sampler = PatchSampler(cfg.data, cfg.scales, cfg.patch, cfg.batch, cfg.seed, ctx.rank)
+    validator = Validator.from_config(cfg) if ctx.is_main else None
+    step, wall, best = 0, 0.0, -math.inf
+    if saved is not None:
+        generator.load_state_dict(saved["model"])
+        objective.load_state_dict(saved["objective"])
+        _restore_sampler(sampler, saved["sampler"], ctx)
+        set_rng_state(saved["rng"])
+        step, wall, best = int(saved["step"]), float(saved["wall_s"]), float(saved["best_psnr"])
+    if ctx.is_main:
+        out.mkdir(parents=True, exist_ok=True)
+        _truncate_logs(out, step)
+    loop = _Loop(cfg, ctx, generator, objective, sampler, validator, step, wall, best)
+    return loop.run()
+
+
+class _Loop:
+    """State of one run in progress (kept together so that saving sees all of it)."""
+
+    def __init__(self, cfg: TrainConfig, ctx: DistContext, generator: torch.nn.Module, objective: L1Objective,
+                 sampler: PatchSampler, validator: "Validator | None", step: int, wall: float, best: float) -> None:
+        self.cfg, self.ctx, self.generator, self.objective, self.sampler = cfg, ctx, generator, objective, sampler
+        self.validator, self.step, self.wall, self.best = validator, step, wall, best
+        self.out = Path(cfg.out)
+        self.header = Header(cfg.arch, cfg.groups, tuple(cfg.scales), cfg.channels)
+
+    def run(self) -> dict[str, Any]:
+        cfg, ctx = self.cfg, self.ctx
+        start_step, t0 = self.step, time.monotonic()
+        last_save, sums, count = t0, {}, 0
+        interactive = sys.stderr.isatty()
+        bar = tqdm(total=cfg.steps, initial=self.step, disable=not ctx.is_main, dynamic_ncols=True,
+                   mininterval=0.5 if interactive else 60.0, unit="step", desc=f"train {cfg.stage}")
+        stopped = False
+        self.generator.train()
+        with StopFlag() as stop:
+            while self.step < cfg.steps:
+                scale, lr, hr = self.sampler.next_batch()
+                losses = self.objective.step(scale, lr.to(ctx.device), hr.to(ctx.device))
+                self.step += 1
+                bar.update(1)
+                for k, v in losses.items():
+                    sums[k] = sums.get(k, 0.0) + v
+                count += 1
+                if self.step % cfg.log_every == 0 or self.step == cfg.steps:
+                    means = {k: v / count for k, v in sums.items()}
+                    bar.set_postfix(loss=f"{means['loss']:.4f}", lr=f"{self.objective.lr:.2e}", refresh=False)
+                    self._log_train(means, self._wall(t0))
+                    sums, count = {}, 0
+                if self.validator is not None and self.step % cfg.val_every == 0:
+                    self._validate(self._wall(t0))
+                stop_now, save_now = self._agree(stop.requested, time.monotonic() - last_save > 60 * cfg.save_every_min)
+                if stop_now:
+                    stopped = True
+                    break
+                if save_now:
+                    self._save(self._wall(t0))
+                    last_save = time.monotonic()
+        bar.close()
+        wall = self._wall(t0)
+        if not stopped and self.validator is not None and self.step % cfg.val_every:
+            self._validate(wall)
+        self._save(wall)
+        rate = (self.step - start_step) / max(time.monotonic() - t0, 1e-9)
+        return {"step": self.step, "stopped": stopped, "best_psnr": self.best, "steps_per_s": rate, "wall_s": wall,
+                "model": self.generator}
+
+    def _wall(self, t0: float) -> float:
+        return self.wall + (time.monotonic() - t0)
+
+    def _agree(self, stop: bool, save: bool) -> tuple[bool, bool]:
+        """Every rank stops/saves when any rank (stop) or rank 0 (save, by its clock) says so."""
+        if not self.ctx.distributed:
+            return stop, save
+        flags = torch.tensor([float(stop), float(save and self.ctx.is_main)], device=self.ctx.device)
+        dist.all_reduce(flags)
+        return bool(flags[0] > 0), bool(flags[1] > 0)
+
+    def _validate(self, wall: float) -> None:
+        assert self.validator is not None
+        result = self.validator(self.generator)
+        psnr = result["psnr_y"]
+        tqdm.write(f"step {self.step}: {self.validator.name} Y-PSNR {psnr:.3f} dB "
+                   f"(bicubic {result['bicubic_psnr_y']:.3f}, best {max(psnr, self.best):.3f})", file=sys.stderr)
+        _append_csv(self.out / VAL_CSV, ["step", "wall_s", "psnr_y", "bicubic_psnr_y", "val"],
+                    [self.step, f"{wall:.1f}", f"{psnr:.4f}", f"{result['bicubic_psnr_y']:.4f}", self.validator.name])
+        if psnr > self.best:
+            self.best = psnr
+            meta = self._meta(wall) | {"val_psnr_y": psnr, "val": self.validator.name}
+            save_checkpoint(self.out / BEST, self.generator, self.header, meta)
+
+    def _save(self, wall: float) -> None:
+        """``last.pt`` (all ranks' sampling states gathered on rank 0); ``best.pt`` too without validation."""
+        samplers = [self.sampler.state_dict()]
+        if self.ctx.distributed:
+            samplers = [None] * self.ctx.world  # type: ignore[list-item]
+            dist.all_gather_object(samplers, self.sampler.state_dict())
+        if not self.ctx.is_main:
+            return
+        save_state(self.out, {
+            "config": self.cfg.to_dict(), "step": self.step, "wall_s": wall, "best_psnr": self.best,
+            "model": self.generator.state_dict(), "objective": self.objective.state_dict(),
+            "sampler": samplers, "rng": rng_state(),
+        })
+        if self.validator is None:
+            save_checkpoint(self.out / BEST, self.generator, self.header, self._meta(wall))
+
+    def _meta(self, wall: float) -> dict[str, Any]:
+        return {"step": self.step, "wall_s": round(wall, 1), "stage": self.cfg.stage, "config": self.cfg.to_dict()}
+
+    def _log_train(self, means: dict[str, float], wall: float) -> None:
+        if not self.ctx.is_main:
+            return
+        keys = sorted(means)
+        _append_csv(self.out / TRAIN_CSV, ["step", "wall_s", "lr", *keys],
+                    [self.step, f"{wall:.1f}", f"{self.objective.lr:.3e}", *(f"{means[k]:.6f}" for k in keys)])
+
+
+def _restore_sampler(sampler: PatchSampler, states: list[dict[str, torch.Tensor]], ctx: DistContext) -> None:
+    """Each rank takes its own saved sampling state; a different world size cannot replay exactly."""
+    if len(states) == ctx.world:
+        sampler.load_state_dict(states[ctx.rank])
+        return
+    if ctx.is_main:
+        print(f"warning: last.pt was saved by {len(states)} process(es), this job has {ctx.world}: "
+              "patch sampling continues from rank 0's state with per-rank offsets", file=sys.stderr)
+    sampler.load_state_dict(states[0])
+    if ctx.rank:
+        sampler.patch_gen.manual_seed(int(torch.randint(2**31, (1,), generator=sampler.patch_gen)) + ctx.rank)
+
+
+def _append_csv(path: Path, header: list[str], row: list[Any]) -> None:
+    new = not path.exists()
+    with open(path, "a", newline="") as fh:
+        writer = csv.writer(fh)
+        if new:
+            writer.writerow(header)
+        writer.writerow(row)
+
+
+def _truncate_logs(out: Path, step: int) -> None:
+    """Drops log rows past the resumed step: those steps are trained again, and logged again."""
+    for name in (TRAIN_CSV, VAL_CSV):
+        path = out / name
+        if not path.exists():
+            continue
+        with open(path, newline="") as fh:
+            rows = list(csv.reader(fh))
+        keep = rows[:1] + [r for r in rows[1:] if r and int(r[0]) <= step]
+        if len(keep) != len(rows):
+            tmp = path.with_suffix(".tmp")
+            with open(tmp, "w", newline="") as fh:
+                csv.writer(fh).writerows(keep)
+            tmp.replace(path)

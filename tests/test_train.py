@@ -1,0 +1,156 @@
+"""Stage one of the trainer: smoke run, determinism, interrupt + resume, and its error messages.
+
+Tiny runs on a synthetic folder (crops of the photos bundled with scikit-image): 12px LR
+patches, batch 2, so the whole file runs in seconds on two CPU cores.
+"""
+from __future__ import annotations
+
+import csv
+import os
+import signal
+from pathlib import Path
+
+import pytest
+import torch
+
+from pcarn_mobile.errors import run_cli
+from pcarn_mobile.imageio import write_image
+from pcarn_mobile.photos import sample_photos
+from pcarn_mobile.train import main
+from pcarn_mobile.training.data import PatchSampler
+from pcarn_mobile.weights import load_weights
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread() -> object:
+    """One torch thread for every run here (bit-identity needs the same thread count, and on a
+    shared 2-core machine spinning OpenMP threads make tiny steps 10x slower)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A training folder (4 photo crops, PNG and BMP) and an HR-only validation folder (2 crops)."""
+    root = tmp_path_factory.mktemp("train_data")
+    train, val = root / "train", root / "val"
+    train.mkdir(), val.mkdir()
+    photos = sample_photos()
+    for i, (name, img) in enumerate(photos[:4]):
+        write_image(train / f"{name}.{'png' if i % 2 else 'bmp'}", img[40:112, 60:140])
+    for name, img in photos[4:6]:
+        write_image(val / f"{name}.png", img[100:148, 100:148])
+    return train, val
+
+
+def base_args(data: Path, out: Path, steps: int, seed: int = 0) -> list[str]:
+    return ["--groups", "4", "--data", str(data), "--out", str(out), "--steps", str(steps), "--batch", "2",
+            "--patch", "12", "--val", "none", "--seed", str(seed), "--log-every", "5", "--lr", "1e-3"]
+
+
+def weights_of(run: Path) -> dict[str, torch.Tensor]:
+    return torch.load(run / "last.pt", weights_only=True)["model"]
+
+
+def assert_same(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> None:
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+
+
+@pytest.fixture(scope="module")
+def run20(folders: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The reference: an uninterrupted 20-step run."""
+    out = tmp_path_factory.mktemp("run20") / "run"
+    assert main(base_args(folders[0], out, 20)) == 0
+    return out
+
+
+def test_stage_one_smoke_30_steps(folders: tuple[Path, Path], tmp_path: Path) -> None:
+    train, val = folders
+    out = tmp_path / "run"
+    args = base_args(train, out, 30)
+    args[args.index("--val") + 1] = str(val)
+    assert main(args + ["--val-scale", "2", "--val-every", "10"]) == 0
+    assert {"last.pt", "best.pt", "train.csv", "val.csv"} <= {p.name for p in out.iterdir()}
+    with open(out / "train.csv") as fh:
+        losses = [float(r["loss"]) for r in csv.DictReader(fh)]
+    assert len(losses) == 6 and losses[-1] < losses[0]  # L1 falls from the random initialisation
+    with open(out / "val.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [int(r["step"]) for r in rows] == [10, 20, 30]
+    best = max(rows, key=lambda r: float(r["psnr_y"]))
+    loaded = load_weights(out / "best.pt", groups=4, scale=2)  # the project format, as evaluate reads it
+    assert loaded.kind == "project" and loaded.meta["step"] == int(best["step"])
+    assert loaded.meta["val_psnr_y"] == pytest.approx(float(best["psnr_y"]), abs=1e-4)
+
+
+def test_same_seed_same_weights(folders: tuple[Path, Path], run20: Path, tmp_path: Path) -> None:
+    assert main(base_args(folders[0], tmp_path / "a", 20)) == 0
+    assert_same(weights_of(tmp_path / "a"), weights_of(run20))
+    assert main(base_args(folders[0], tmp_path / "b", 20, seed=1)) == 0
+    other = weights_of(tmp_path / "b")
+    assert any(not torch.equal(other[k], v) for k, v in weights_of(run20).items())
+
+
+def test_interrupted_then_resumed_equals_uninterrupted(
+    folders: tuple[Path, Path], run20: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGTERM during step 7 -> last.pt at step 7 -> --resume to 20 == the uninterrupted 20 steps."""
+    out = tmp_path / "run"
+    original, calls = PatchSampler.next_batch, []
+
+    def next_batch_then_signal(self: PatchSampler):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 7:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return original(self)
+
+    monkeypatch.setattr(PatchSampler, "next_batch", next_batch_then_signal)
+    assert main(base_args(folders[0], out, 20)) == 0
+    monkeypatch.setattr(PatchSampler, "next_batch", original)
+    state = torch.load(out / "last.pt", weights_only=True)
+    assert state["step"] == 7
+    # Only --out, --resume and --steps: everything else comes from the run itself.
+    assert main(["--out", str(out), "--resume", "--steps", "20"]) == 0
+    assert_same(weights_of(out), weights_of(run20))
+    with open(out / "train.csv") as fh:
+        assert [int(r["step"]) for r in csv.DictReader(fh)] == [5, 10, 15, 20]
+
+
+def cli_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:
+        run_cli(main, argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
+    return err
+
+
+def test_corrupt_last_pt_stops_resume(folders: tuple[Path, Path], tmp_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "run"
+    assert main(base_args(folders[0], out, 2)) == 0
+    log = (out / "train.csv").read_text()
+    data = (out / "last.pt").read_bytes()
+    (out / "last.pt").write_bytes(data[: len(data) // 2])
+    err = cli_error(["--out", str(out), "--resume"], capsys)
+    assert "damaged" in err and "last.pt" in err
+    (out / "last.pt").write_bytes(b"not a checkpoint at all")
+    assert "damaged" in cli_error(base_args(folders[0], out, 4) + ["--resume"], capsys)
+    assert (out / "train.csv").read_text() == log  # nothing was trained over the broken run
+
+
+def test_resume_and_fresh_run_mistakes(folders: tuple[Path, Path], tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "run"
+    assert "no last.pt" in cli_error(["--out", str(out), "--resume"], capsys)
+    assert main(base_args(folders[0], out, 1)) == 0
+    assert "--resume" in cli_error(base_args(folders[0], out, 2), capsys)  # would overwrite a run
+    err = cli_error(["--out", str(out), "--resume", "--groups", "8"], capsys)
+    assert "groups" in err and "run has 4" in err
+    assert "--patch" in cli_error(base_args(folders[0], tmp_path / "big", 1)[:-8] + ["--patch", "500"], capsys)
+    assert "--data" in cli_error(["--out", str(tmp_path / "x")], capsys)
