@@ -21,3 +21,15 @@ def shared() -> Path:
 def upstream_l1(shared: Path) -> Path:
     """The authors' PCARN-M-L1 checkpoint."""
     return shared / "checkpoints" / "PCARN-M-L1.pth"
+
+
+@pytest.fixture(scope="module")
+def torch_one_thread():
+    """One intra-op thread for modules that run the network: on the 2 shared cores of the dev
+    machine (training in the background) two threads oversubscribe and run 3-10x slower."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
