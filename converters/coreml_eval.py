@@ -59,20 +59,34 @@ def _conv(x, weight, bias=None, strides=(1, 1), pad_type="valid", pad=(0, 0, 0, 
         pb, pr = th - pt, tw - pl
     else:
         raise UnsupportedOpError(f"MIL op 'conv' with pad_type={pad_type!r} is not implemented")
-    xp = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr))) if pt or pb or pl or pr else x
-    oh, ow = (xp.shape[2] - ekh) // sh + 1, (xp.shape[3] - ekw) // sw + 1
-    if kh == kw == 1 and sh == sw == 1:
-        cols = xp.reshape(n, groups, cg, oh * ow)
+    hp, wp = h + pt + pb, w + pl + pr
+    oh, ow = (hp - ekh) // sh + 1, (wp - ekw) // sw + 1
+    wmat = weight.reshape(groups, o // groups, cg * kh * kw)
+    if kh == kw == 1 and sh == sw == 1 and not (pt or pb or pl or pr):
+        out = np.matmul(wmat, x.reshape(n, groups, cg, h * w)).reshape(n, o, h, w)
+    elif sh == sw == 1:
+        # im2col over the flattened padded image: tap (i, j) is one contiguous slice at offset
+        # i*dh*wp + j*dw; each output row then carries wp - ow junk columns, dropped afterwards.
+        # One spare zero row keeps the last tap's slice in bounds.
+        xp = np.pad(x, ((0, 0), (0, 0), (pt, pb + 1), (pl, pr))).reshape(n, groups, cg, (hp + 1) * wp)
+        span = oh * wp
+        cols = np.empty((n, groups, cg, kh * kw, span), dtype=_F32)
+        for i in range(kh):
+            for j in range(kw):
+                off = i * dh * wp + j * dw
+                cols[:, :, :, i * kw + j] = xp[..., off : off + span]
+        out = np.matmul(wmat, cols.reshape(n, groups, cg * kh * kw, span))
+        out = out.reshape(n, o, oh, wp)[..., :ow]
     else:
+        xp = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
         cols = np.empty((n, groups, cg, kh, kw, oh, ow), dtype=_F32)
         for i in range(kh):
             for j in range(kw):
                 win = xp[:, :, i * dh : i * dh + sh * (oh - 1) + 1 : sh, j * dw : j * dw + sw * (ow - 1) + 1 : sw]
                 cols[:, :, :, i, j] = win.reshape(n, groups, cg, oh, ow)
-        cols = cols.reshape(n, groups, cg * kh * kw, oh * ow)
-    out = np.matmul(weight.reshape(groups, o // groups, cg * kh * kw), cols).reshape(n, o, oh, ow)
+        out = np.matmul(wmat, cols.reshape(n, groups, cg * kh * kw, oh * ow)).reshape(n, o, oh, ow)
     if bias is not None:
-        out += _f(bias).reshape(1, -1, 1, 1)
+        out = out + _f(bias).reshape(1, -1, 1, 1)
     return out
 
 
@@ -160,6 +174,10 @@ OPS: dict[str, Callable[..., Any]] = {
     "constexpr_blockwise_shift_scale": _blockwise_shift_scale,
 }
 
+#: Ops whose output is exactly representable in their inputs' dtype (selection, max, copy): rounding
+#: it again to float16 would change nothing, so it is skipped (saves ~half the conversions).
+_EXACT_OPS = {"relu", "clip", "concat", "pixel_shuffle", "identity", "maximum", "minimum"}
+
 #: Ops whose value is fixed by the package: computed once, when the package is loaded.
 _CONST_OPS = {"const", "constexpr_affine_dequantize", "constexpr_lut_to_dense", "constexpr_blockwise_shift_scale"}
 
@@ -225,7 +243,13 @@ class Evaluator:
         out = op.outputs[0]
         ttype = out.type.tensorType
         if out.type.WhichOneof("type") == "tensorType" and ttype.dataType in MIL_DTYPES:
-            result = np.asarray(result).astype(MIL_DTYPES[ttype.dataType][0], copy=False)
+            np_dtype = MIL_DTYPES[ttype.dataType][0]
+            if np_dtype is np.float16:  # rounded to float16, held in float32: every consumer computes in it
+                result = np.asarray(result, dtype=_F32)
+                if op.type not in _EXACT_OPS:
+                    result = result.astype(np.float16).astype(_F32)
+            else:
+                result = np.asarray(result).astype(np_dtype, copy=False)
             declared = tensor_shape(ttype)
             if len(declared) != result.ndim or any(d is not None and d != r for d, r in zip(declared, result.shape)):
                 raise PackageError(f"op {op.type} ({out.name}) produced shape {result.shape}, program declares {declared}")
