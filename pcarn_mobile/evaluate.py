@@ -16,7 +16,7 @@ from converters.runner import Runner
 from .data import load_eval_set
 from .errors import UserError, run_cli
 from .evaluation import evaluate_runner
-from .modelargs import add_model_args, describe, model_from_args
+from .modelargs import add_model_args, add_tile_args, describe, model_from_args, tiling_from_args
 from .tiling import TorchRunner
 
 #: Artifact option -> module whose ``load_runner(path)`` opens it (imported only when used).
@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     artifacts.add_argument("--tflite", metavar="FILE", help="evaluate this .tflite file instead of PyTorch")
     artifacts.add_argument("--coreml", metavar="PKG", help="evaluate this .mlpackage (macOS) instead of PyTorch")
     artifacts.add_argument("--onnx", metavar="FILE", help="evaluate this .onnx file instead of PyTorch")
-    p.add_argument("--tile", type=int, metavar="N", help="run in N x N LR tiles (default: whole images)")
+    add_tile_args(p, None)
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     p.add_argument("-v", "--verbose", action="store_true", help="also list every image")
     return p
@@ -62,8 +62,6 @@ def _artifact_runner(kind: str, path: str) -> Runner:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.tile is not None and args.tile < 1:
-        raise UserError("--tile must be a positive number of LR pixels")
     artifact = next(((k, getattr(args, k)) for k in ARTIFACT_RUNNERS if getattr(args, k)), None)
     if artifact and (args.weights or args.random_init):
         raise UserError(f"--{artifact[0]} evaluates a converted file: drop --weights/--random-init")
@@ -81,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         label = describe(loaded)
         info = {"model": loaded.source, "format": "pytorch", "arch": loaded.header.arch,
                 "groups": loaded.header.groups, "sha256": loaded.sha256}
-    result: dict[str, Any] = {**info, "data": str(args.data), **evaluate_runner(runner, pairs, args.scale, args.tile)}
+    tiling = tiling_from_args(args, runner.input_size)
+    result: dict[str, Any] = {**info, "data": str(args.data), **evaluate_runner(runner, pairs, args.scale, **tiling)}
     if args.json:
         print(json.dumps(result, indent=2))
     else:

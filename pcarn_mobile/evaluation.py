@@ -18,7 +18,7 @@ from converters.runner import Runner
 from .bicubic import imresize
 from .data import EvalPair
 from .metrics import psnr_y, ssim_y
-from .tiling import upscale_array
+from .tiling import DEFAULT_OVERLAP, upscale_array
 
 
 def to_uint8(img: np.ndarray) -> np.ndarray:
@@ -31,7 +31,9 @@ def score(sr: np.ndarray, hr: np.ndarray, scale: int) -> tuple[float, float]:
     return psnr_y(sr, hr, scale), ssim_y(sr, hr, scale)
 
 
-def evaluate_runner(runner: Runner, pairs: list[EvalPair], scale: int, tile: int | None = None) -> dict[str, Any]:
+def evaluate_runner(
+    runner: Runner, pairs: list[EvalPair], scale: int, tile: int | None = None, overlap: int = DEFAULT_OVERLAP
+) -> dict[str, Any]:
     """Mean and per-image Y-PSNR/SSIM of ``runner`` and of bicubic on ``pairs``.
 
     Returns ``{"scale", "count", "psnr_y", "ssim_y", "bicubic_psnr_y", "bicubic_ssim_y",
@@ -41,7 +43,7 @@ def evaluate_runner(runner: Runner, pairs: list[EvalPair], scale: int, tile: int
         raise ValueError(f"runner is x{runner.scale}, evaluation asked for x{scale}")
     images = []
     for pair in pairs:
-        sr = to_uint8(upscale_array(runner, pair.lr.astype(np.float32) / 255.0, tile=tile))
+        sr = to_uint8(upscale_array(runner, pair.lr.astype(np.float32) / 255.0, tile=tile, overlap=overlap))
         bic = imresize(pair.lr, float(scale))
         p, s = score(sr, pair.hr, scale)
         bp, bs = score(bic, pair.hr, scale)

@@ -1,4 +1,4 @@
-"""The command-line options that choose a network, shared by every CLI that runs one.
+"""The command-line options shared by every CLI that runs a network: which network, and tiling.
 
 ``--weights`` decides the architecture: a checkpoint says what it holds (arch, groups, scales),
 so ``--groups``/``--arch`` are only checks against it (a mismatch is an error naming both),
@@ -10,6 +10,7 @@ import argparse
 
 from .errors import UserError
 from .models import ARCHITECTURES, VALID_GROUPS
+from .tiling import DEFAULT_OVERLAP, RECEPTIVE_RADIUS
 from .weights import LoadedWeights, resolve_weights
 
 _DEFAULT_ARCH, _DEFAULT_GROUPS = "pcarn_m", 4
@@ -44,3 +45,25 @@ def describe(loaded: LoadedWeights) -> str:
     """One line naming the network and where its weights came from."""
     h = loaded.header
     return f"{h.arch} groups={h.groups} scales={'/'.join(f'x{s}' for s in h.scales)} weights={loaded.source}"
+
+
+def add_tile_args(parser: argparse.ArgumentParser, default_tile: int | None) -> None:
+    """Adds --tile (0 or absent: whole image, unless the artifact has a fixed input size) and --overlap."""
+    default = f"default {default_tile}" if default_tile else "default: whole images"
+    parser.add_argument("--tile", type=int, default=default_tile, metavar="N",
+                        help=f"run in N x N input tiles, 0 for whole images ({default}); artifacts with a fixed "
+                        "input size always run in tiles of that size")
+    parser.add_argument("--overlap", type=int, default=DEFAULT_OVERLAP, metavar="N",
+                        help=f"context pixels per tile side; >= {RECEPTIVE_RADIUS} (the receptive radius) gives "
+                        f"exactly the untiled result (default {DEFAULT_OVERLAP})")
+
+
+def tiling_from_args(args: argparse.Namespace, input_size: tuple[int, int] | None = None) -> dict[str, int | None]:
+    """``tile``/``overlap`` keywords for :func:`~pcarn_mobile.tiling.upscale_array`, checked."""
+    if (args.tile or 0) < 0 or args.overlap < 0:
+        raise UserError("--tile and --overlap must be >= 0")
+    side = min(input_size) if input_size else args.tile
+    if side and side <= 2 * args.overlap:
+        what = f"the artifact's input size {input_size[0]}x{input_size[1]}" if input_size else f"--tile {side}"
+        raise UserError(f"{what} must exceed twice --overlap ({args.overlap}); lower --overlap or raise the tile")
+    return {"tile": args.tile or None, "overlap": args.overlap}

@@ -12,8 +12,8 @@ import time
 
 from .errors import UserError, run_cli
 from .imageio import check_writable, read_image, write_image
-from .modelargs import add_model_args, describe, model_from_args
-from .tiling import DEFAULT_OVERLAP, TorchRunner, upscale_image
+from .modelargs import add_model_args, add_tile_args, describe, model_from_args, tiling_from_args
+from .tiling import TorchRunner, upscale_image
 
 #: Default tile side in LR pixels: ~1.2x compute for the overlap, a few hundred MB of activations.
 DEFAULT_TILE = 512
@@ -32,19 +32,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("output", metavar="OUT", help="output image; format from the extension (png/tif for 16-bit)")
     p.add_argument("--scale", required=True, type=int, metavar="S", help="upscaling factor (2, 3 or 4)")
     add_model_args(p)
-    p.add_argument("--tile", type=int, default=DEFAULT_TILE, metavar="N",
-                   help=f"tile side in input pixels, 0 for the whole image at once (default {DEFAULT_TILE})")
-    p.add_argument("--overlap", type=int, default=DEFAULT_OVERLAP, metavar="N",
-                   help=f"context pixels per tile side; >= 21 gives the untiled result (default {DEFAULT_OVERLAP})")
+    add_tile_args(p, DEFAULT_TILE)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.tile < 0 or args.overlap < 0:
-        raise UserError("--tile and --overlap must be >= 0")
-    if args.tile and args.tile <= 2 * args.overlap:
-        raise UserError(f"--tile {args.tile} must exceed twice --overlap ({args.overlap})")
+    tiling = tiling_from_args(args)
     image = read_image(args.input)
     check_writable(args.output, like=image)  # layout and depth are kept, so fail now, not after the run
     loaded = model_from_args(args, args.scale)
@@ -53,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         raise UserError(str(exc)) from None
     start = time.perf_counter()
-    out = upscale_image(runner, image, tile=args.tile or None, overlap=args.overlap, progress=sys.stderr.isatty())
+    out = upscale_image(runner, image, progress=sys.stderr.isatty(), **tiling)
     write_image(args.output, out)
     channels = 1 if out.ndim == 2 else out.shape[2]
     print(
