@@ -123,7 +123,8 @@ class _Loop:
         self.cfg, self.ctx, self.generator, self.objective, self.sampler = cfg, ctx, generator, objective, sampler
         self.validator, self.step, self.wall, self.best = validator, step, wall, best
         self.out = Path(cfg.out)
-        self.header = Header(cfg.arch, cfg.groups, tuple(cfg.scales), cfg.channels)
+        # The network's own scales: a GAN stage may train a subset of its --init checkpoint's.
+        self.header = Header(cfg.arch, generator.groups, tuple(generator.scales), generator.channels)
 
     def run(self) -> dict[str, Any]:
         cfg, ctx = self.cfg, self.ctx

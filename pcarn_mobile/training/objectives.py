@@ -83,7 +83,7 @@ class GANObjective(L1Objective):
         # forward pass so that DDP sees exactly one forward per backward.
         n = hr.shape[0]
         d_out = self.d(torch.cat([hr, sr.detach()]))
-        d_loss = sum(_bce(o[:n], 1.0) + _bce(o[n:], 0.0) for o in d_out)
+        d_loss = torch.stack([_bce(o[:n], 1.0) + _bce(o[n:], 0.0) for o in d_out]).sum()
         self.d_opt.zero_grad(set_to_none=True)
         d_loss.backward()
         self.d_opt.step()
@@ -91,7 +91,7 @@ class GANObjective(L1Objective):
         # Generator: fool all three discriminators and match VGG19 phi_5,4 features.
         # The unwrapped discriminators: their gradients from this loss are discarded (zeroed
         # before the next discriminator step), so they need no all-reduce.
-        adv = sum(_bce(f, 1.0) for f in self.disc_module(sr))
+        adv = torch.stack([_bce(f, 1.0) for f in self.disc_module(sr)]).sum()
         content = F.mse_loss(self.vgg(sr), self.vgg(hr))
         g_loss = self.cfg.adv_weight * adv + self.cfg.vgg_weight * content
         self.opt.zero_grad(set_to_none=True)
@@ -99,7 +99,7 @@ class GANObjective(L1Objective):
         nn.utils.clip_grad_norm_(self.params, self.cfg.clip)
         self.opt.step()
         self.sched.step()
-        return {"loss": g_loss.item(), "adv": float(adv), "vgg": content.item(), "d_loss": float(d_loss)}
+        return {"loss": g_loss.item(), "adv": adv.item(), "vgg": content.item(), "d_loss": d_loss.item()}
 
     def state_dict(self) -> dict[str, Any]:
         return {
