@@ -22,13 +22,8 @@ from pcarn_mobile.weights import load_weights
 
 
 @pytest.fixture(scope="module", autouse=True)
-def one_thread() -> object:
-    """One torch thread for every run here (bit-identity needs the same thread count, and on a
-    shared 2-core machine spinning OpenMP threads make tiny steps 10x slower)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def one_thread(torch_one_thread: None) -> None:
+    """Every run here on one thread, set before the module's runs (bit-identity needs equal thread counts)."""
 
 
 @pytest.fixture(scope="module")
@@ -154,3 +149,12 @@ def test_resume_and_fresh_run_mistakes(folders: tuple[Path, Path], tmp_path: Pat
     assert "groups" in err and "run has 4" in err
     assert "--patch" in cli_error(base_args(folders[0], tmp_path / "big", 1)[:-8] + ["--patch", "500"], capsys)
     assert "--data" in cli_error(["--out", str(tmp_path / "x")], capsys)
+
+
+def test_resume_may_change_the_step_decay(folders: tuple[Path, Path], tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    assert main(base_args(folders[0], out, 4) + ["--decay-every", "100"]) == 0
+    assert main(["--out", str(out), "--resume", "--steps", "6", "--decay-every", "2", "--gamma", "0.5"]) == 0
+    state = torch.load(out / "last.pt", weights_only=True)
+    assert state["objective"]["optimizer"]["param_groups"][0]["lr"] == pytest.approx(1e-3 * 0.5 ** 3)
+    assert state["config"]["schedule_history"] == [[0, 100, 0.5], [4, 2, 0.5]]

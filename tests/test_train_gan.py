@@ -25,11 +25,8 @@ TORCHVISION_CONV_INDICES = (0, 2, 5, 7, 10, 12, 14, 16, 19, 21, 23, 25, 28, 30, 
 
 
 @pytest.fixture(scope="module", autouse=True)
-def one_thread() -> object:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def one_thread(torch_one_thread: None) -> None:
+    """Every run here on one thread, set before the module's runs (bit-identity needs equal thread counts)."""
 
 
 @pytest.fixture(scope="module")

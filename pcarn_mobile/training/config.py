@@ -5,7 +5,9 @@ halved often. ``paper`` is the PCARN paper's stage one (batch 64, 48px LR patche
 halved every 400k steps, 600k steps) and its GAN stage. Any flag given explicitly wins over the
 recipe. The learning-rate schedule depends only on the step (``lr * gamma ** (step //
 decay_every)``), never on ``--steps``, so a run can be extended with ``--resume --steps N``
-and stays identical to one that had been given N from the start.
+and stays identical to one that had been given N from the start. ``--decay-every`` and
+``--gamma`` may be changed on ``--resume`` (a run's budget is often only known once it is
+running); the change applies from the resumed step and is recorded in ``schedule_history``.
 """
 from __future__ import annotations
 
@@ -26,8 +28,7 @@ RECIPES: dict[str, dict[str, dict[str, Any]]] = {
 
 #: Options that define what is being trained; a --resume that changes one is refused.
 FIXED_ON_RESUME: tuple[str, ...] = (
-    "stage", "arch", "groups", "scales", "channels", "batch", "patch", "lr", "decay_every", "gamma",
-    "clip", "seed", "data", "adv_weight", "vgg_weight",
+    "stage", "arch", "groups", "scales", "channels", "batch", "patch", "lr", "clip", "seed", "data", "adv_weight", "vgg_weight",
 )
 
 
@@ -61,7 +62,8 @@ class TrainConfig:
     vgg_weights: str | None = None
     adv_weight: float = 1e-3
     vgg_weight: float = 1.0
-    extra: dict[str, Any] = field(default_factory=dict)
+    #: [step, decay_every, gamma] from which each schedule was in force (changes made on --resume).
+    schedule_history: list[list[float]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

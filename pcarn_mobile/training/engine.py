@@ -108,6 +108,9 @@ def train(cfg: TrainConfig, ctx: DistContext, resume: bool) -> dict[str, Any]:
         _restore_sampler(sampler, saved["sampler"], ctx)
         set_rng_state(saved["rng"])
         step, wall, best = int(saved["step"]), float(saved["wall_s"]), float(saved["best_psnr"])
+        _note_schedule(cfg, saved["config"], step, ctx)
+    elif not cfg.schedule_history:
+        cfg.schedule_history = [[0, cfg.decay_every, cfg.gamma]]
     if ctx.is_main:
         out.mkdir(parents=True, exist_ok=True)
         _truncate_logs(out, step)
@@ -216,6 +219,18 @@ class _Loop:
         keys = sorted(means)
         _append_csv(self.out / TRAIN_CSV, ["step", "wall_s", "lr", *keys],
                     [self.step, f"{wall:.1f}", f"{self.objective.lr:.3e}", *(f"{means[k]:.6f}" for k in keys)])
+
+
+def _note_schedule(cfg: TrainConfig, saved: dict[str, Any], step: int, ctx: DistContext) -> None:
+    """Records (and reports) a learning-rate schedule changed on --resume."""
+    if not cfg.schedule_history:
+        cfg.schedule_history = [[0, saved["decay_every"], saved["gamma"]]]
+    if (cfg.decay_every, cfg.gamma) == (saved["decay_every"], saved["gamma"]):
+        return
+    cfg.schedule_history = [*cfg.schedule_history, [step, cfg.decay_every, cfg.gamma]]
+    if ctx.is_main:
+        print(f"note: from step {step} the learning rate is multiplied by {cfg.gamma:g} every {cfg.decay_every} "
+              f"steps (was {saved['gamma']:g} every {saved['decay_every']})", file=sys.stderr)
 
 
 def _restore_sampler(sampler: PatchSampler, states: list[dict[str, torch.Tensor]], ctx: DistContext) -> None:

@@ -56,6 +56,21 @@ class L1Objective:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.opt.load_state_dict(state["optimizer"])
         self.sched.load_state_dict(state["scheduler"])
+        _apply_schedule(self.opt, self.sched, self.cfg)
+
+
+def _apply_schedule(opt: torch.optim.Optimizer, sched: torch.optim.lr_scheduler.StepLR, cfg: TrainConfig) -> None:
+    """After a resume, puts the configured step decay in force at the current step.
+
+    A no-op when the schedule is unchanged; otherwise the learning rate becomes what the new
+    schedule gives at this step (``initial_lr * gamma ** (step // decay_every)``).
+    """
+    if sched.step_size == cfg.decay_every and sched.gamma == cfg.gamma:
+        return
+    sched.step_size, sched.gamma = cfg.decay_every, cfg.gamma
+    for group in opt.param_groups:
+        group["lr"] = group["initial_lr"] * cfg.gamma ** (sched.last_epoch // cfg.decay_every)
+    sched._last_lr = [group["lr"] for group in opt.param_groups]
 
 
 class GANObjective(L1Objective):
@@ -114,6 +129,7 @@ class GANObjective(L1Objective):
         self.disc_module.load_state_dict(state["disc"])
         self.d_opt.load_state_dict(state["d_optimizer"])
         self.d_sched.load_state_dict(state["d_scheduler"])
+        _apply_schedule(self.d_opt, self.d_sched, self.cfg)
 
 
 def _bce(prob: torch.Tensor, target: float) -> torch.Tensor:

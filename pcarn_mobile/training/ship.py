@@ -1,0 +1,243 @@
+"""Turns a training run into the embedded default weights and their model card, in one command.
+
+    python -m pcarn_mobile.training.ship /work/runs/pcarn_m_g4
+
+Takes the run's ``best.pt``, scores it on Set5 and Set14 at x2/x3/x4 with the project's evaluator,
+and writes, each atomically, ``pcarn_mobile/weights/pcarn_m_g4.pt`` (project format, fp32 state
+dict + header + provenance), ``MODEL_CARD.md`` beside it and ``val_curve.png`` (the run's
+validation curve). The run itself is only read, so this can be done while it is still training.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..data import load_eval_set
+from ..errors import UserError, run_cli
+from ..evaluation import evaluate_runner
+from ..shared import shared_dir
+from ..tiling import TorchRunner
+from ..weights import DEFAULT_WEIGHTS, load_weights, save_checkpoint, sha256_of
+from .engine import VAL_CSV
+from .state import BEST, LAST
+
+SETS: tuple[str, ...] = ("Set5", "Set14")
+SCALES: tuple[int, ...] = (2, 3, 4)
+#: Reference rows of ../shared/README.md (same data, same convention): (set, scale) -> dB.
+BICUBIC = {("Set5", 2): 33.66, ("Set5", 3): 30.39, ("Set5", 4): 28.42,
+           ("Set14", 2): 30.24, ("Set14", 3): 27.55, ("Set14", 4): 26.00}
+UPSTREAM_L1 = {("Set5", 2): 37.70, ("Set5", 3): 34.08, ("Set5", 4): 31.90,
+               ("Set14", 2): 33.31, ("Set14", 3): 30.14, ("Set14", 4): 28.44}
+#: The issue's acceptance figures for the embedded default.
+TARGETS = {("Set5", 4): 31.0, ("Set5", 2): 37.0, ("Set14", 4): 27.9}
+
+
+def machine() -> str:
+    """CPU model and core count, for the card: figures mean little without the machine."""
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{model}, {os.cpu_count()} cores visible, {platform.system()} (torch {torch.__version__}, CPU)"
+
+
+def evaluate_all(model: torch.nn.Module, data_root: Path) -> dict[tuple[str, int], dict[str, float]]:
+    """Y-PSNR/SSIM on every (set, scale) present under ``data_root``."""
+    results = {}
+    for name in SETS:
+        for s in SCALES:
+            folder = data_root / name / f"x{s}"
+            if folder.is_dir():
+                r = evaluate_runner(TorchRunner(model, s), load_eval_set(folder, s), s)
+                results[(name, s)] = {k: r[k] for k in ("psnr_y", "ssim_y", "bicubic_psnr_y")}
+                print(f"{name} x{s}: {r['psnr_y']:.2f} dB (bicubic {r['bicubic_psnr_y']:.2f})", file=sys.stderr)
+    return results
+
+
+def read_curve(run: Path) -> list[tuple[int, float, float]]:
+    """(step, wall seconds, Y-PSNR) rows of the run's val.csv."""
+    path = run / VAL_CSV
+    if not path.is_file():
+        return []
+    with open(path, newline="") as fh:
+        return [(int(r["step"]), float(r["wall_s"]), float(r["psnr_y"])) for r in csv.DictReader(fh)]
+
+
+def plot_curve(curve: list[tuple[int, float, float]], val_name: str, path: Path) -> None:
+    """A small PNG of validation Y-PSNR against steps (matplotlib, no display needed)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 3), dpi=80)
+    ax.plot([c[0] for c in curve], [c[2] for c in curve], marker=".")
+    ax.set_xlabel("training step")
+    ax.set_ylabel(f"{val_name} Y-PSNR (dB)")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp)
+    plt.close(fig)
+    os.replace(tmp, path)
+
+
+def command_line(cfg: dict[str, Any]) -> str:
+    """The train command that reproduces the run (``--threads`` and logging cadence included)."""
+    opts = ["--groups", cfg["groups"], "--scales", ",".join(str(s) for s in cfg["scales"]),
+            "--data", *cfg["data"], "--out", cfg["out"], "--steps", cfg["steps"], "--batch", cfg["batch"],
+            "--patch", cfg["patch"], "--lr", cfg["lr"], "--decay-every", cfg["decay_every"], "--gamma", cfg["gamma"],
+            "--clip", cfg["clip"], "--seed", cfg["seed"], "--val", cfg["val"] or "(default)",
+            "--val-every", cfg["val_every"]]
+    if cfg.get("threads"):
+        opts += ["--threads", cfg["threads"]]
+    if cfg.get("init"):
+        opts += ["--init", cfg["init"]]
+    return "python -m pcarn_mobile.train " + " ".join(str(o) for o in opts)
+
+
+def write_card(path: Path, info: dict[str, Any]) -> None:
+    text = render_card(info)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def render_card(info: dict[str, Any]) -> str:
+    cfg, res, curve = info["config"], info["results"], info["curve"]
+    lines = [
+        "# Model card: `pcarn_m_g4.pt`, the embedded default",
+        "",
+        "PCARN-M (Ahn et al., photo-realistic cascading residual network, mobile variant), 4 groups, one",
+        "network for x2, x3 and x4 (414,811 parameters), trained by this project from scratch with the",
+        "stage-one (L1) recipe below. It is what `make run`, `convert`, `evaluate` and `upscale` use when",
+        "no `--weights` is given. Written by `python -m pcarn_mobile.training.ship RUN_DIR`.",
+        "",
+        "## Provenance",
+        "",
+        f"- Data: {info['data']} (HR only; LR made with the project's MATLAB-compatible bicubic).",
+        "  Never Set5 or Set14: those are the evaluation sets below.",
+        f"- Steps: {info['step']:,} (best validation checkpoint; the run had done {info['run_step']:,} when shipped)",
+        f"- Training wall time: {info['wall_s'] / 3600:.2f} h to this checkpoint",
+        f"- Machine: {info['machine']}; shared with other work (the run was niced), so steps/s is not a benchmark",
+        f"- Recipe: L1 loss, Adam (0.9, 0.999, eps 1e-8), lr {cfg['lr']:g} halved every {cfg['decay_every']:,} steps "
+        f"(x{cfg['gamma']:g}), gradient-norm clip {cfg['clip']:g}, batch {cfg['batch']} x {cfg['patch']}px LR patches, "
+        "one scale per batch from x2/x3/x4, random flips and 90-degree turns, Table-3 init (uniform +-sqrt(1/fan_in)), "
+        f"seed {cfg['seed']}",
+        f"- Command: `{info['command']}`",
+        f"- SHA-256 of the weights file: `{info['sha256']}`",
+        "",
+        "## Quality (Y-PSNR, dB; Y of BT.601, scale px shaved, uint8 output)",
+        "",
+        "| set | scale | this model | bicubic | upstream PCARN-M-L1 | acceptance target |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for name in SETS:
+        for s in SCALES:
+            if (name, s) in res:
+                r = res[(name, s)]
+                target = TARGETS.get((name, s))
+                mark = "" if target is None else f"{target:.1f} ({'met' if r['psnr_y'] >= target else 'not met'})"
+                lines.append(f"| {name} | x{s} | {r['psnr_y']:.2f} | {BICUBIC[(name, s)]:.2f} | "
+                             f"{UPSTREAM_L1[(name, s)]:.2f} | {mark} |")
+    lines += [
+        "",
+        "Bicubic and upstream rows are the reference figures of `../shared/README.md` (same images, same",
+        "convention); upstream PCARN-M-L1 was trained 600k steps on DIV2K with GPUs. Reproduce this model's",
+        "row with `python -m pcarn_mobile.evaluate --data ../shared/data/Set5/x4 --scale 4` (default weights).",
+        "",
+        f"## Validation curve ({info['val_name']}, during training)",
+        "",
+        "![validation curve](val_curve.png)" if curve else "(no validation during this run)",
+        "",
+        "| step | hours | Y-PSNR |",
+        "| --- | --- | --- |",
+    ]
+    stride = max(1, len(curve) // 20)
+    shown = curve[::stride] + ([curve[-1]] if curve and (len(curve) - 1) % stride else [])
+    lines += [f"| {st:,} | {w / 3600:.2f} | {p:.2f} |" for st, w, p in shown]
+    lines += ["", "## What more training would give", "", info["outlook"], ""]
+    return "\n".join(lines)
+
+
+def outlook(curve: list[tuple[int, float, float]], cfg: dict[str, Any]) -> str:
+    """A plain statement from the curve's last stretch; no extrapolation beyond what it shows."""
+    if len(curve) < 2:
+        return "Too few validation points to say."
+    last, prev = curve[-1], curve[max(0, len(curve) - 5)]
+    gain = last[2] - prev[2]
+    steps = last[0] - prev[0]
+    return (
+        f"Over the last {steps:,} steps validation rose {gain:+.2f} dB (to {last[2]:.2f}); the curve has not "
+        "flattened, so more steps help. The upstream model got to 31.90 dB (Set5 x4) with 600k steps of "
+        "batch 64 on DIV2K; this run saw a small fraction of that (about "
+        f"{last[0] * cfg['batch'] * cfg['patch'] ** 2 / (600_000 * 64 * 48 ** 2):.2%} of its LR pixels). "
+        "Continue with `python -m pcarn_mobile.train --out RUN_DIR --resume --steps N` (same schedule) "
+        "or start a new run from these weights with `--init RUN_DIR/best.pt --lr ...` for a new schedule; "
+        "on a GPU, `--recipe paper` under torchrun."
+    )
+
+
+def ship(run: Path, dest: Path, data_root: Path) -> dict[str, Any]:
+    best = run / BEST
+    if not best.is_file():
+        raise UserError(f"{run} has no {BEST} yet: let the run reach its first validation (or save)")
+    loaded = load_weights(best)
+    meta, cfg = loaded.meta, loaded.meta.get("config", {})
+    if loaded.header.arch != "pcarn_m" or loaded.header.groups != 4 or tuple(loaded.header.scales) != SCALES:
+        raise UserError(f"{best} is not a PCARN-M, groups 4, x2/x3/x4 network: it cannot be the default")
+    run_step = meta["step"]
+    if (run / LAST).is_file():
+        run_step = int(torch.load(run / LAST, map_location="cpu", weights_only=True)["step"])
+    curve = read_curve(run)
+    results = evaluate_all(loaded.model, data_root)
+    data = ", ".join(f"{Path(d).name} ({sum(1 for _ in Path(d).iterdir())} images)" for d in cfg["data"])
+    provenance = {
+        "data": data, "step": meta["step"], "wall_s": meta["wall_s"], "machine": machine(),
+        "recipe": {k: cfg[k] for k in ("stage", "batch", "patch", "lr", "decay_every", "gamma", "clip", "seed", "scales")},
+        "command": command_line(cfg), "shipped_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
+        "results": {f"{n}_x{s}": round(r["psnr_y"], 3) for (n, s), r in results.items()},
+        "val_curve": [[st, round(p, 3)] for st, _, p in curve],
+    }
+    dest.mkdir(parents=True, exist_ok=True)
+    weights = dest / DEFAULT_WEIGHTS.name
+    save_checkpoint(weights, loaded.model, loaded.header, provenance)
+    if curve:
+        plot_curve(curve, meta.get("val", "Set5/x4"), dest / "val_curve.png")
+    info = {**provenance, "config": cfg, "results": results, "curve": curve, "run_step": run_step,
+            "sha256": sha256_of(weights), "val_name": meta.get("val", "Set5/x4"), "outlook": outlook(curve, cfg)}
+    write_card(dest / "MODEL_CARD.md", info)
+    return info
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m pcarn_mobile.training.ship",
+                                description="Evaluate a run's best.pt and write it as the embedded default + model card.")
+    p.add_argument("run", type=Path, help="training run folder (holds best.pt, last.pt, val.csv)")
+    p.add_argument("--dest", type=Path, default=DEFAULT_WEIGHTS.parent, help="where to write (default: the package)")
+    p.add_argument("--data", type=Path, default=None, help="folder holding Set5/ and Set14/ (default ../shared/data)")
+    args = p.parse_args(argv)
+    root = args.data or (shared_dir() / "data" if shared_dir() else None)
+    if root is None or not (root / "Set5").is_dir():
+        raise UserError("Set5/Set14 not found: pass --data DIR (the folder holding Set5/ and Set14/)")
+    info = ship(args.run, args.dest, root)
+    print(f"wrote {args.dest / DEFAULT_WEIGHTS.name} (step {info['step']}) and MODEL_CARD.md", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main)
