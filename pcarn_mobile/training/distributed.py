@@ -50,16 +50,16 @@ def init_distributed(device: str | None = None) -> DistContext:
     return DistContext(rank, world, local_rank, dev)
 
 
-def wrap(model: nn.Module, ctx: DistContext) -> nn.Module:
+def wrap(model: nn.Module, ctx: DistContext, find_unused: bool = False) -> nn.Module:
     """DDP around ``model`` in a multi-process job; the model itself otherwise.
 
-    ``find_unused_parameters`` because a multi-scale network trains one upsampler per batch: the
-    other two receive no gradient in that step.
+    ``find_unused`` for a multi-scale network: it trains one upsampler per batch, and the others
+    receive no gradient in that step.
     """
     if not ctx.distributed:
         return model
     ids = [ctx.device.index] if ctx.device.type == "cuda" else None
-    return DistributedDataParallel(model, device_ids=ids, find_unused_parameters=True)
+    return DistributedDataParallel(model, device_ids=ids, find_unused_parameters=find_unused)
 
 
 def unwrap(model: nn.Module) -> nn.Module:

@@ -32,7 +32,7 @@ class L1Objective:
     def __init__(self, generator: nn.Module, cfg: TrainConfig, ctx: DistContext) -> None:
         self.cfg = cfg
         self.generator = generator
-        self.g = wrap(generator, ctx)
+        self.g = wrap(generator, ctx, find_unused=len(generator.scales) > 1)
         self.params = [p for p in generator.parameters() if p.requires_grad]
         self.opt = _adam(self.params, cfg)
         self.sched = _step_decay(self.opt, cfg)

@@ -96,17 +96,26 @@ def plot_curve(curve: list[tuple[int, float, float]], val_name: str, path: Path)
 
 
 def command_line(cfg: dict[str, Any]) -> str:
-    """The train command that reproduces the run (``--threads`` and logging cadence included)."""
+    """The train command(s) that reproduce the run, schedule changes on --resume included.
+
+    The schedule is step-based and the sampling state is saved, so stopping at the recorded
+    step (``--steps N``) and resuming with the new decay replays the run exactly.
+    """
+    history = cfg.get("schedule_history") or [[0, cfg["decay_every"], cfg["gamma"]]]
     opts = ["--groups", cfg["groups"], "--scales", ",".join(str(s) for s in cfg["scales"]),
-            "--data", *cfg["data"], "--out", cfg["out"], "--steps", cfg["steps"], "--batch", cfg["batch"],
-            "--patch", cfg["patch"], "--lr", cfg["lr"], "--decay-every", cfg["decay_every"], "--gamma", cfg["gamma"],
-            "--clip", cfg["clip"], "--seed", cfg["seed"], "--val", cfg["val"] or "(default)",
-            "--val-every", cfg["val_every"]]
+            "--data", *cfg["data"], "--out", cfg["out"], "--batch", cfg["batch"], "--patch", cfg["patch"],
+            "--lr", cfg["lr"], "--decay-every", int(history[0][1]), "--gamma", history[0][2], "--clip", cfg["clip"],
+            "--seed", cfg["seed"], "--val", cfg["val"] or "(default)", "--val-every", cfg["val_every"]]
     if cfg.get("threads"):
         opts += ["--threads", cfg["threads"]]
     if cfg.get("init"):
         opts += ["--init", cfg["init"]]
-    return "python -m pcarn_mobile.train " + " ".join(str(o) for o in opts)
+    stops = [int(h[0]) for h in history[1:]] + [cfg["steps"]]
+    parts = ["python -m pcarn_mobile.train " + " ".join(str(o) for o in opts) + f" --steps {stops[0]}"]
+    for (_, d, g), stop in zip(history[1:], stops[1:]):
+        parts.append(f"python -m pcarn_mobile.train --out {cfg['out']} --resume --decay-every {int(d)} "
+                     f"--gamma {g} --steps {stop}")
+    return " && ".join(parts)
 
 
 def write_card(path: Path, info: dict[str, Any]) -> None:
@@ -134,8 +143,8 @@ def render_card(info: dict[str, Any]) -> str:
         f"- Steps: {info['step']:,} (best validation checkpoint; the run had done {info['run_step']:,} when shipped)",
         f"- Training wall time: {info['wall_s'] / 3600:.2f} h to this checkpoint",
         f"- Machine: {info['machine']}; shared with other work (the run was niced), so steps/s is not a benchmark",
-        f"- Recipe: L1 loss, Adam (0.9, 0.999, eps 1e-8), lr {cfg['lr']:g} halved every {cfg['decay_every']:,} steps "
-        f"(x{cfg['gamma']:g}), gradient-norm clip {cfg['clip']:g}, batch {cfg['batch']} x {cfg['patch']}px LR patches, "
+        f"- Recipe: L1 loss, Adam (0.9, 0.999, eps 1e-8), initial lr {cfg['lr']:g}, step decay {schedule_text(cfg)}, "
+        f"gradient-norm clip {cfg['clip']:g}, batch {cfg['batch']} x {cfg['patch']}px LR patches, "
         "one scale per batch from x2/x3/x4, random flips and 90-degree turns, Table-3 init (uniform +-sqrt(1/fan_in)), "
         f"seed {cfg['seed']}",
         f"- Command: `{info['command']}`",
@@ -174,6 +183,12 @@ def render_card(info: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def schedule_text(cfg: dict[str, Any]) -> str:
+    """"x0.5 every 1,000 steps from step 0; x0.5 every 300 steps from step 86" (changes made on --resume)."""
+    history = cfg.get("schedule_history") or [[0, cfg["decay_every"], cfg["gamma"]]]
+    return "; ".join(f"x{g:g} every {int(d):,} steps from step {int(st):,}" for st, d, g in history)
+
+
 def outlook(curve: list[tuple[int, float, float]], cfg: dict[str, Any]) -> str:
     """A plain statement from the curve's last stretch; no extrapolation beyond what it shows."""
     if len(curve) < 2:
@@ -181,9 +196,10 @@ def outlook(curve: list[tuple[int, float, float]], cfg: dict[str, Any]) -> str:
     last, prev = curve[-1], curve[max(0, len(curve) - 5)]
     gain = last[2] - prev[2]
     steps = last[0] - prev[0]
+    trend = ("it is still rising, so more steps will help" if gain > 0.05 else
+             "it has flattened at this learning rate: a lower one (decay) or more data/steps is what is left")
     return (
-        f"Over the last {steps:,} steps validation rose {gain:+.2f} dB (to {last[2]:.2f}); the curve has not "
-        "flattened, so more steps help. The upstream model got to 31.90 dB (Set5 x4) with 600k steps of "
+        f"Over the last {steps:,} steps validation changed by {gain:+.2f} dB (to {last[2]:.2f}); {trend}. The upstream model got to 31.90 dB (Set5 x4) with 600k steps of "
         "batch 64 on DIV2K; this run saw a small fraction of that (about "
         f"{last[0] * cfg['batch'] * cfg['patch'] ** 2 / (600_000 * 64 * 48 ** 2):.2%} of its LR pixels). "
         "Continue with `python -m pcarn_mobile.train --out RUN_DIR --resume --steps N` (same schedule) "
@@ -208,7 +224,7 @@ def ship(run: Path, dest: Path, data_root: Path) -> dict[str, Any]:
     data = ", ".join(f"{Path(d).name} ({sum(1 for _ in Path(d).iterdir())} images)" for d in cfg["data"])
     provenance = {
         "data": data, "step": meta["step"], "wall_s": meta["wall_s"], "machine": machine(),
-        "recipe": {k: cfg[k] for k in ("stage", "batch", "patch", "lr", "decay_every", "gamma", "clip", "seed", "scales")},
+        "recipe": {k: cfg.get(k) for k in ("stage", "batch", "patch", "lr", "schedule_history", "clip", "seed", "scales")},
         "command": command_line(cfg), "shipped_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
         "results": {f"{n}_x{s}": round(r["psnr_y"], 3) for (n, s), r in results.items()},
         "val_curve": [[st, round(p, 3)] for st, _, p in curve],

@@ -1,0 +1,50 @@
+"""``python -m pcarn_mobile.training.ship``: a run's best.pt -> default weights + model card.
+
+Runs on a 3-step training run and a one-image stand-in for Set5/Set14 (HR-only folders), so it
+checks the plumbing (formats, card contents, atomic outputs), not the shipped figures.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pcarn_mobile.imageio import write_image
+from pcarn_mobile.photos import sample_photos
+from pcarn_mobile.train import main as train_main
+from pcarn_mobile.training.ship import main as ship_main
+from pcarn_mobile.weights import load_weights, read_checkpoint
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread(torch_one_thread: None) -> None:
+    """One thread for the runs below."""
+
+
+def test_ship_writes_weights_card_and_curve(tmp_path: Path) -> None:
+    photos = sample_photos()
+    data, sets = tmp_path / "data", tmp_path / "sets"
+    data.mkdir()
+    for name, img in photos[:3]:
+        write_image(data / f"{name}.png", img[40:112, 60:140])
+    for set_name in ("Set5", "Set14"):
+        for s in (2, 3, 4):
+            (sets / set_name / f"x{s}").mkdir(parents=True)
+            write_image(sets / set_name / f"x{s}" / "a.png", photos[4][1][:36, :36])
+    run = tmp_path / "run"
+    val = str(sets / "Set5" / "x4")
+    assert train_main(["--groups", "4", "--data", str(data), "--out", str(run), "--steps", "4", "--batch", "2",
+                       "--patch", "12", "--val", val, "--val-every", "2"]) == 0
+    dest = tmp_path / "weights"
+    assert ship_main([str(run), "--dest", str(dest), "--data", str(sets)]) == 0
+    loaded = load_weights(dest / "pcarn_m_g4.pt", groups=4, scale=4)
+    header, state, meta, kind = read_checkpoint(dest / "pcarn_m_g4.pt")
+    assert kind == "project" and header.scales == (2, 3, 4) and meta["step"] in (2, 4)
+    assert set(meta["results"]) == {f"{n}_x{s}" for n in ("Set5", "Set14") for s in (2, 3, 4)}
+    assert all(v.dtype.is_floating_point is False or v.dtype.itemsize == 4 for v in state.values())  # fp32
+    card = (dest / "MODEL_CARD.md").read_text()
+    for needle in ("| Set14 | x4 |", "28.44", "26.00", "Steps:", "Machine:", "--decay-every", "val_curve.png"):
+        assert needle in card, needle
+    assert (dest / "val_curve.png").stat().st_size > 1000
+    assert loaded.model.scales == (2, 3, 4)
+    assert not list(dest.glob(".*"))  # no temporary files left behind
