@@ -8,7 +8,8 @@
 
 Options not given come from the recipe (``--recipe cpu``, the default, or ``paper``) and, with
 ``--resume``, from the run being resumed; an option given explicitly that would change what is
-being trained (groups, scales, batch, learning rate, ...) is refused on ``--resume``.
+being trained (groups, scales, batch, learning rate, ...) is refused on ``--resume``, except
+the step decay (``--decay-every``, ``--gamma``), which takes effect from the resumed step.
 """
 from __future__ import annotations
 
@@ -84,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log-every", type=_positive(int), default=None, help="train.csv row every N steps (default 50)")
     p.add_argument("--save-every-min", type=_positive(float), default=None,
                    help="write last.pt every this many minutes (default 5); also on Ctrl-C/SIGTERM and at the end")
+    p.add_argument("--tensorboard", action="store_true", default=None,
+                   help="also log to RUN_DIR/tb for TensorBoard (slower start: imports TensorFlow when installed)")
     p.add_argument("--threads", type=_positive(int), default=None, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available; torchrun: cuda:LOCAL_RANK)")
     p.add_argument("--init", default=None, metavar="CKPT",
@@ -119,7 +122,6 @@ def make_config(args: argparse.Namespace) -> TrainConfig:
     if "val_scale" not in values:
         val = values.get("val")
         values["val_scale"] = infer_val_scale(val, 4) if val and val.lower() != "none" else 4
-    values.pop("extra", None)
     return TrainConfig(**{k: v for k, v in values.items() if k in TrainConfig.__dataclass_fields__})
 
 

@@ -126,6 +126,7 @@ class _Loop:
         self.cfg, self.ctx, self.generator, self.objective, self.sampler = cfg, ctx, generator, objective, sampler
         self.validator, self.step, self.wall, self.best = validator, step, wall, best
         self.out = Path(cfg.out)
+        self.tb = _tensorboard(self.out) if cfg.tensorboard and ctx.is_main else None
         # The network's own scales: a GAN stage may train a subset of its --init checkpoint's.
         self.header = Header(cfg.arch, generator.groups, tuple(generator.scales), generator.channels)
 
@@ -166,6 +167,8 @@ class _Loop:
         if not stopped and self.validator is not None and self.step % cfg.val_every:
             self._validate(wall)
         self._save(wall)
+        if self.tb is not None:
+            self.tb.close()
         rate = (self.step - start_step) / max(time.monotonic() - t0, 1e-9)
         return {"step": self.step, "stopped": stopped, "best_psnr": self.best, "steps_per_s": rate, "wall_s": wall,
                 "model": self.generator}
@@ -189,6 +192,8 @@ class _Loop:
                    f"(bicubic {result['bicubic_psnr_y']:.3f}, best {max(psnr, self.best):.3f})", file=sys.stderr)
         _append_csv(self.out / VAL_CSV, ["step", "wall_s", "psnr_y", "bicubic_psnr_y", "val"],
                     [self.step, f"{wall:.1f}", f"{psnr:.4f}", f"{result['bicubic_psnr_y']:.4f}", self.validator.name])
+        if self.tb is not None:
+            self.tb.add_scalar(f"val/{self.validator.name}/psnr_y", psnr, self.step)
         if psnr > self.best:
             self.best = psnr
             meta = self._meta(wall) | {"val_psnr_y": psnr, "val": self.validator.name}
@@ -219,6 +224,10 @@ class _Loop:
         keys = sorted(means)
         _append_csv(self.out / TRAIN_CSV, ["step", "wall_s", "lr", *keys],
                     [self.step, f"{wall:.1f}", f"{self.objective.lr:.3e}", *(f"{means[k]:.6f}" for k in keys)])
+        if self.tb is not None:
+            for k in keys:
+                self.tb.add_scalar(f"train/{k}", means[k], self.step)
+            self.tb.add_scalar("train/lr", self.objective.lr, self.step)
 
 
 def _note_schedule(cfg: TrainConfig, saved: dict[str, Any], step: int, ctx: DistContext) -> None:
@@ -244,6 +253,14 @@ def _restore_sampler(sampler: PatchSampler, states: list[dict[str, torch.Tensor]
     sampler.load_state_dict(states[0])
     if ctx.rank:
         sampler.patch_gen.manual_seed(int(torch.randint(2**31, (1,), generator=sampler.patch_gen)) + ctx.rank)
+
+
+def _tensorboard(out: Path) -> Any:
+    """``torch.utils.tensorboard`` writer in RUN_DIR/tb; opt-in, because it imports TensorFlow when
+    that is installed (tens of seconds at start-up), and the CSV logs carry the same numbers."""
+    from torch.utils.tensorboard import SummaryWriter
+
+    return SummaryWriter(str(out / "tb"))
 
 
 def _append_csv(path: Path, header: list[str], row: list[Any]) -> None:
