@@ -55,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m pcarn_mobile.train",
         description="Train PCARN-M (or PCARN, CARN-M): stage one with L1 loss, stage two adversarial. "
-        "Writes RUN_DIR/best.pt (project checkpoint, best validation Y-PSNR), RUN_DIR/last.pt (for --resume), "
+        "Writes RUN_DIR/best.pt (project checkpoint: best validation Y-PSNR in stage one, latest weights in "
+        "stage two, where PSNR does not rank perceptual quality), RUN_DIR/last.pt (for --resume), "
         "train.csv and val.csv.",
     )
     p.add_argument("--stage", choices=("l1", "gan"), default=None, help="l1 (stage one, default) or gan (stage two)")

@@ -90,7 +90,7 @@ def train(cfg: TrainConfig, ctx: DistContext, resume: bool) -> dict[str, Any]:
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     saved = load_state(out) if resume else None
-    if ctx.is_main and not resume and (out / "last.pt").exists():
+    if not resume and (out / "last.pt").exists():
         raise UserError(f"{out} already holds a run (last.pt); pass --resume to continue it, or another --out")
     if cfg.stage == "gan" and not cfg.vgg_weights:
         raise UserError(
@@ -194,13 +194,15 @@ class _Loop:
                     [self.step, f"{wall:.1f}", f"{psnr:.4f}", f"{result['bicubic_psnr_y']:.4f}", self.validator.name])
         if self.tb is not None:
             self.tb.add_scalar(f"val/{self.validator.name}/psnr_y", psnr, self.step)
-        if psnr > self.best:
+        if psnr > self.best and self.cfg.stage == "l1":
             self.best = psnr
             meta = self._meta(wall) | {"val_psnr_y": psnr, "val": self.validator.name}
             save_checkpoint(self.out / BEST, self.generator, self.header, meta)
 
     def _save(self, wall: float) -> None:
-        """``last.pt`` (all ranks' sampling states gathered on rank 0); ``best.pt`` too without validation."""
+        """``last.pt`` (all ranks' sampling states gathered on rank 0), and ``best.pt`` where it is simply
+        the latest weights: without validation, and in the GAN stage, where PSNR does not rank
+        perceptual quality (the validation curve is still logged)."""
         samplers = [self.sampler.state_dict()]
         if self.ctx.distributed:
             samplers = [None] * self.ctx.world  # type: ignore[list-item]
@@ -212,7 +214,7 @@ class _Loop:
             "model": self.generator.state_dict(), "objective": self.objective.state_dict(),
             "sampler": samplers, "rng": rng_state(),
         })
-        if self.validator is None:
+        if self.validator is None or self.cfg.stage == "gan":
             save_checkpoint(self.out / BEST, self.generator, self.header, self._meta(wall))
 
     def _meta(self, wall: float) -> dict[str, Any]:
