@@ -254,6 +254,10 @@ def export_variants(
 
     Files are named ``{stem}_{precision}.mlpackage`` and ``{stem}_{precision}_{compress}.mlpackage``.
     """
+    for precision in precisions:
+        if precision not in ("fp16", "fp32"):
+            raise ValueError(f"unknown Core ML precision {precision!r}; choose fp16 or fp32")
+    _target(min_ios)
     for kind in compressions:
         if kind not in COMPRESSIONS:
             raise ValueError(f"unknown Core ML compression {kind!r}; choose one of {', '.join(COMPRESSIONS)}")
