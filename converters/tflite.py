@@ -1,0 +1,266 @@
+"""ONNX -> TFLite through onnx2tf: float32, float16 and full-integer int8 files, and their op census.
+
+onnx2tf builds a Keras model from the (shaped, dynamic-size) ONNX graph and is asked for nothing
+else (``disable_model_save``): its own saved-model, float16 and ``-oiqt`` writers spend minutes
+on files nobody asked for. Each variant is then one ``TFLiteConverter`` call on a concrete
+function traced at the wanted size, so static and dynamic files come from the same Keras graph,
+and onnx2tf never has to guess layouts at a size where channels and spatial dims coincide
+(at 128x128 it confuses the 128-channel concatenations with the image and wraps them in
+TRANSPOSE ops).
+
+int8 is calibrated here rather than by the converter's calibrator: the float model is run on
+the calibration crops (any size: every op is shape-agnostic, so small crops calibrate a
+large static model at a fraction of the cost), each activation's range is recorded, tensors
+that only feed the output clamp get the clamp's own [0, 1] range (the int8 conv then saturates
+exactly where the clamp would, at full output resolution), and TensorFlow's MLIR quantizer
+writes the full-integer model from those ranges, per-channel weights by default.
+"""
+from __future__ import annotations
+
+import os
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from .onnx2tf_offline import offline
+
+#: Precisions the TFLite back-end writes, in the order a run reports them.
+PRECISIONS: tuple[str, ...] = ("fp32", "fp16", "int8")
+
+#: Integer I/O types for the int8 file (``float`` keeps float32 I/O with QUANTIZE/DEQUANTIZE edges).
+INT8_IO: tuple[str, ...] = ("int8", "uint8", "float")
+
+#: Ops a static-size float model may hold: what GPU/NNAPI/XNNPACK delegates take whole.
+DELEGATE_OPS = frozenset({
+    "CONV_2D", "DEPTH_TO_SPACE", "ADD", "CONCATENATION", "SPLIT",
+    "RELU", "MINIMUM", "MAXIMUM", "RELU_0_TO_1",
+})
+#: Ops no delegate-ready graph may hold, whatever its size.
+FORBIDDEN_DYNAMIC = frozenset({"TRANSPOSE"})
+MAX_RANK = 4
+
+#: Ops through which a tensor reaches the output only via the [0, 1] clamp.
+_CLAMP_OPS = frozenset({"RELU", "MINIMUM", "MAXIMUM", "RELU_0_TO_1"})
+
+
+def onnx_to_keras(onnx_path: str | os.PathLike[str], workdir: str | os.PathLike[str]):
+    """onnx2tf's Keras model of an ONNX file, built offline, nothing written but scratch in ``workdir``.
+
+    Strict mode is off: it re-checks each op against ONNX Runtime to repair layout guesses,
+    which a shaped graph does not need and which costs most of onnx2tf's time; the exporter
+    measures the finished files against PyTorch instead.
+    """
+    import onnx2tf
+
+    with offline():
+        return onnx2tf.convert(
+            input_onnx_file_path=str(onnx_path),
+            output_folder_path=str(workdir),
+            disable_model_save=True,
+            disable_strict_mode=True,
+            verbosity="error",
+        )
+
+
+def _converter(keras_model, input_size: tuple[int, int] | None):
+    import tensorflow as tf
+
+    h, w = input_size if input_size else (None, None)
+    spec = tf.TensorSpec((1, h, w, 3), tf.float32, name="input")
+    function = tf.function(lambda x: keras_model(x)).get_concrete_function(spec)
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([function], keras_model)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]  # never Flex ops
+    return converter
+
+
+def float_tflite(keras_model, input_size: tuple[int, int] | None, fp16: bool = False) -> bytes:
+    """float32 (or float16-weight) TFLite of the Keras model at a static size, or dynamic (None)."""
+    import tensorflow as tf
+
+    converter = _converter(keras_model, input_size)
+    if fp16:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_types = [tf.float16]
+    return bytes(converter.convert())
+
+
+def _activation_tensors(model) -> list[int]:
+    """Indices of the float tensors that carry activations (no constant buffer behind them)."""
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    sg = model.subgraphs[0]
+    out = []
+    for i, t in enumerate(sg.tensors):
+        data = model.buffers[t.buffer].data
+        if t.type == schema.TensorType.FLOAT32 and (data is None or len(data) == 0):
+            out.append(i)
+    return out
+
+
+def _clamp_chain(model) -> set[int]:
+    """The output tensor and the tensors that reach it only through clamp ops (RELU, MINIMUM, ...)."""
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    sg = model.subgraphs[0]
+    producer = {o: op for op in sg.operators for o in op.outputs}
+    chain, tensor = set(), int(sg.outputs[0])
+    while True:
+        chain.add(tensor)
+        op = producer.get(tensor)
+        if op is None or flatbuffer_utils.opcode_to_name(model, op.opcodeIndex) not in _CLAMP_OPS:
+            return chain
+        tensor = int(op.inputs[0])
+
+
+def activation_ranges(float_model: bytes, samples: Iterable[np.ndarray]) -> dict[int, tuple[float, float]]:
+    """(min, max) of every activation tensor of ``float_model`` over ``samples`` (NHWC float32 [0, 1]).
+
+    The file is run at each sample's own size; without delegates, so every intermediate tensor
+    is materialised and readable.
+    """
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.convert_bytearray_to_object(float_model)
+    tensors = _activation_tensors(model)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "preserve_all_tensors is for debugging": it is what we need
+        interpreter = Interpreter(
+            model_content=float_model,
+            experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
+            experimental_preserve_all_tensors=True,
+            num_threads=os.cpu_count(),
+        )
+    index = interpreter.get_input_details()[0]["index"]
+    lo = {i: np.inf for i in tensors}
+    hi = {i: -np.inf for i in tensors}
+    shape = None
+    for sample in samples:
+        if sample.shape != shape:
+            interpreter.resize_tensor_input(index, list(sample.shape), strict=False)
+            interpreter.allocate_tensors()
+            shape = sample.shape
+        interpreter.set_tensor(index, np.ascontiguousarray(sample, dtype=np.float32))
+        interpreter.invoke()
+        for i in tensors:
+            v = interpreter.get_tensor(i)
+            lo[i] = min(lo[i], float(v.min()))
+            hi[i] = max(hi[i], float(v.max()))
+    if shape is None:
+        raise ValueError("no calibration samples")
+    return {i: (lo[i], hi[i]) for i in tensors}
+
+
+def quantize_int8(float_model: bytes, samples: Iterable[np.ndarray], io: str = "int8", per_channel: bool = True) -> bytes:
+    """Full-integer int8 TFLite of ``float_model`` calibrated on real-image ``samples``.
+
+    Input range is pinned to [0, 1] (so uint8 input is exactly the bitmap's bytes, scale 1/255)
+    and the clamp chain to the output's [0, 1]. Uses TensorFlow's MLIR quantizer on a model
+    carrying the recorded ranges, the same two steps TFLiteConverter takes internally.
+    """
+    import tensorflow as tf
+    from tensorflow.lite.python import schema_py_generated as schema
+    from tensorflow.lite.python.convert import mlir_quantize
+    from tensorflow.lite.python.util import modify_model_io_type
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    if io not in INT8_IO:
+        raise ValueError(f"io must be one of {INT8_IO}, got {io!r}")
+    ranges = activation_ranges(float_model, samples)
+    model = flatbuffer_utils.convert_bytearray_to_object(float_model)
+    sg = model.subgraphs[0]
+    pinned = _clamp_chain(model) | {int(sg.inputs[0])}
+    for i, (lo, hi) in ranges.items():
+        if i in pinned:
+            lo, hi = 0.0, 1.0
+        params = schema.QuantizationParametersT()
+        params.min, params.max = [min(lo, 0.0)], [max(hi, 0.0)]
+        sg.tensors[i].quantization = params
+    calibrated = bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+    # Float I/O out of the quantizer (QUANTIZE/DEQUANTIZE at the edges), then integer I/O on
+    # request, exactly as TFLiteConverter.convert() finishes a post-training int8 model.
+    quantized = mlir_quantize(calibrated, disable_per_channel=not per_channel, fully_quantize=True)
+    if io == "float":
+        return bytes(quantized)
+    dtype = tf.int8 if io == "int8" else tf.uint8
+    return bytes(modify_model_io_type(quantized, dtype, dtype))
+
+
+@dataclass
+class GraphSummary:
+    """What a ``.tflite`` holds: op histogram, tensor ranks and I/O, for the op check and sidecars."""
+
+    ops: Counter = field(default_factory=Counter)
+    max_rank: int = 0
+    dynamic: bool = False
+    inputs: list[dict] = field(default_factory=list)
+    outputs: list[dict] = field(default_factory=list)
+    internal_quantize: int = 0  # requantize ops between two int8 tensors (not at the edges)
+    non_constant_dequantize: int = 0
+
+
+def summarize(model_bytes: bytes) -> GraphSummary:
+    """Op histogram, maximum tensor rank and I/O details of a TFLite flatbuffer."""
+    from ai_edge_litert.interpreter import Interpreter
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.convert_bytearray_to_object(model_bytes)
+    summary = GraphSummary()
+    for sg in model.subgraphs:
+        for t in sg.tensors:
+            rank = max(len(t.shape if t.shape is not None else []), len(t.shapeSignature if t.shapeSignature is not None else []))
+            summary.max_rank = max(summary.max_rank, rank)
+        edges = set(int(i) for i in sg.inputs) | set(int(o) for o in sg.outputs)
+        for op in sg.operators:
+            name = flatbuffer_utils.opcode_to_name(model, op.opcodeIndex)
+            summary.ops[name] += 1
+            if name == "QUANTIZE" and not (set(int(i) for i in op.inputs) | set(int(o) for o in op.outputs)) & edges:
+                summary.internal_quantize += 1
+            if name == "DEQUANTIZE":
+                data = model.buffers[sg.tensors[op.inputs[0]].buffer].data
+                if data is None or len(data) == 0:
+                    summary.non_constant_dequantize += 1
+    interpreter = Interpreter(model_content=model_bytes)
+    for key, details in (("inputs", interpreter.get_input_details()), ("outputs", interpreter.get_output_details())):
+        for d in details:
+            scale, zero = d["quantization"]
+            getattr(summary, key).append({
+                "name": d["name"],
+                "shape": [int(s) for s in d["shape_signature"]],
+                "dtype": np.dtype(d["dtype"]).name,
+                "layout": "NHWC",
+                "quantization": {"scale": float(scale), "zero_point": int(zero)} if scale else None,
+            })
+    summary.dynamic = any(s < 0 for s in summary.inputs[0]["shape"][1:3])
+    return summary
+
+
+def delegate_violations(summary: GraphSummary, precision: str) -> list[str]:
+    """Why a file is not delegate-ready; empty when it is.
+
+    Static size: only :data:`DELEGATE_OPS`, plus float16 weight DEQUANTIZE (fp16) or
+    QUANTIZE/DEQUANTIZE (int8). Dynamic size: no TRANSPOSE. Always: no tensor above rank 4.
+    """
+    problems = []
+    if summary.max_rank > MAX_RANK:
+        problems.append(f"a tensor of rank {summary.max_rank}")
+    allowed = set(DELEGATE_OPS)
+    if precision == "fp16":
+        allowed.add("DEQUANTIZE")
+        if summary.non_constant_dequantize:
+            problems.append(f"{summary.non_constant_dequantize} DEQUANTIZE of activations")
+    if precision == "int8":
+        allowed |= {"QUANTIZE", "DEQUANTIZE"}
+    bad = {op: n for op, n in summary.ops.items() if op in FORBIDDEN_DYNAMIC or (not summary.dynamic and op not in allowed)}
+    problems += [f"{n} x {op}" for op, n in sorted(bad.items())]
+    return problems
+
+
+def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    path = Path(path)
+    path.write_bytes(data)
+    return path

@@ -1,0 +1,335 @@
+"""Export PCARN-M for phones: ``python -m pcarn_mobile.convert --target tflite --groups 4``.
+
+One table of formats (:data:`FORMATS`) and one function per format, in the style of
+Ultralytics' exporter. Every run writes its files under ``--out`` with one naming scheme,
+``{arch}_g{groups}_x{scale}_{HxW|dyn}[_dense]_{precision}.{suffix}``, a sidecar
+``<file>.json`` next to each, one ``report.json``, and prints a summary table. Files are
+built in a temporary folder beside the output and moved into place at the end, so a failed
+run leaves nothing half-written at the final paths.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from .errors import UserError, run_cli
+from .export_report import (
+    Artifact, load_calibration_images, parity_crops, parity_on_photos, quality_on_set, random_crops,
+    render_table, sidecar, tool_versions, write_json_atomic,
+)
+from .models import SRDeploy, build_model
+from .weights import LoadedWeights, resolve_weights
+
+#: Default static input: a 128x128 tile (512x512 out at x4), the tile size mobile SR models are
+#: commonly shipped at (e.g. Qualcomm AI Hub's QuickSRNet/XLSR); small enough for a phone GPU's
+#: memory, large enough that the 24-px tile overlap costs under half the work.
+DEFAULT_INPUT_SIZE = (128, 128)
+#: Calibration: this many random crops of this side from the calibration photos. Small crops
+#: because ranges, not pixel counts, matter, and the graph calibrates at any size.
+DEFAULT_CALIB_COUNT = 24
+CALIB_CROP = 48
+CHANNELS = 64
+
+
+@dataclass
+class Job:
+    """Everything a format function needs: the deployment module and the user's options."""
+
+    module: SRDeploy
+    weights: LoadedWeights
+    scale: int
+    groups: int
+    input_size: tuple[int, int] | None
+    precisions: tuple[str, ...]
+    io: str
+    calib_dir: str | None
+    calib_count: int
+    expand_groups: bool
+    workdir: Path
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    def stem(self, precision: str) -> str:
+        size = f"{self.input_size[0]}x{self.input_size[1]}" if self.input_size else "dyn"
+        dense = "_dense" if self.expand_groups else ""
+        return f"{self.weights.header.arch}_g{self.groups}_x{self.scale}_{size}{dense}_{precision}"
+
+
+def export_onnx(job: Job) -> list[Artifact]:
+    """ONNX (opset 17, checked, shaped as for TFLite) at the asked size or dynamic."""
+    from converters.onnx_export import export_onnx as to_onnx
+    from converters.onnx_runner import load_runner
+
+    path = job.workdir / f"{job.stem('fp32')}.onnx"
+    model, stats = to_onnx(job.module, path, job.input_size, expand_groups=job.expand_groups)
+    io = {
+        key: [{"name": v.name, "shape": [d.dim_param or d.dim_value for d in v.type.tensor_type.shape.dim],
+               "dtype": "float32", "layout": "NCHW", "range": [0.0, 1.0]} for v in values]
+        for key, values in (("inputs", model.graph.input), ("outputs", model.graph.output))
+    }
+    graph = {"opset": model.opset_import[0].version, "ops": _histogram(n.op_type for n in model.graph.node), "shaping": stats}
+    return [Artifact(path, "onnx", "fp32", job.input_size, lambda any_size=False: load_runner(path), io, graph)]
+
+
+def export_tflite(job: Job) -> list[Artifact]:
+    """TFLite through a dynamic-size ONNX and onnx2tf: fp32, fp16 (float16 weights), int8 (full integer)."""
+    from converters.onnx_export import export_onnx as to_onnx
+    from converters.tflite import delegate_violations, float_tflite, onnx_to_keras, quantize_int8, summarize
+    from converters.tflite_runner import load_runner
+
+    scratch = job.workdir / "scratch"
+    scratch.mkdir()
+    onnx_path = scratch / "dynamic.onnx"
+    _, stats = to_onnx(job.module, onnx_path, None, expand_groups=job.expand_groups)
+    keras_model = onnx_to_keras(onnx_path, scratch)
+    fp32 = float_tflite(keras_model, job.input_size)
+    files: dict[str, bytes] = {"fp32": fp32}
+    if "fp16" in job.precisions:
+        files["fp16"] = float_tflite(keras_model, job.input_size, fp16=True)
+    if "int8" in job.precisions:
+        images = load_calibration_images(job.calib_dir)
+        crops = random_crops(images, job.calib_count, CALIB_CROP)
+        files["int8"] = quantize_int8(fp32, crops, io=job.io)
+        job.notes["calibration"] = {
+            "source": job.calib_dir or "scikit-image sample photos", "images": len(images),
+            "crops": job.calib_count, "crop_size": CALIB_CROP, "ranges": "min/max; input and output clamp pinned to [0, 1]",
+        }
+    shutil.rmtree(scratch)
+    artifacts = []
+    for precision in job.precisions:
+        path = job.workdir / f"{job.stem(precision)}.tflite"
+        path.write_bytes(files[precision])
+        summary = summarize(files[precision])
+        problems = delegate_violations(summary, precision)
+        graph = {
+            "ops": dict(sorted(summary.ops.items())), "max_rank": summary.max_rank,
+            "internal_requantize": summary.internal_quantize,
+            "delegate_ready": not problems, "problems": problems, "shaping": stats,
+        }
+        io = {"inputs": summary.inputs, "outputs": summary.outputs}
+        for entry in io["inputs"] + io["outputs"]:
+            entry["range"] = [0.0, 1.0]
+        artifacts.append(Artifact(
+            path, "tflite", precision, job.input_size,
+            lambda any_size=False, p=path: load_runner(p, any_size=any_size), io, graph,
+            extra={"calibration": job.notes["calibration"]} if precision == "int8" else {},
+        ))
+    return artifacts
+
+
+@dataclass(frozen=True)
+class Format:
+    """One export target: file suffix, precisions it writes (default first) and its function."""
+
+    suffix: str
+    precisions: tuple[str, ...]
+    defaults: tuple[str, ...]
+    export: Callable[[Job], list[Artifact]]
+    what: str
+
+
+FORMATS: dict[str, Format] = {
+    "onnx": Format(".onnx", ("fp32",), ("fp32",), export_onnx, "ONNX opset 17 for ONNX Runtime"),
+    "tflite": Format(".tflite", ("fp32", "fp16", "int8"), ("fp32", "fp16", "int8"), export_tflite,
+                     "TFLite via onnx2tf, delegate-ready"),
+    # "coreml": Core ML (.mlpackage), registered by converters.coreml's owner (issue 5).
+}
+#: Names that stand for several targets.
+TARGET_SETS: dict[str, tuple[str, ...]] = {"all": ("tflite", "coreml")}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose errors are one ``error: ...`` line and exit 2, like every other bad input."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UserError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="python -m pcarn_mobile.convert",
+        description="Convert PCARN-M to phone formats, with parity against PyTorch and a report.",
+    )
+    parser.add_argument("--target", default="tflite", choices=[*FORMATS, *TARGET_SETS],
+                        help="format to write; 'all' = tflite + coreml (default: tflite)")
+    parser.add_argument("--groups", type=int, default=4, help="group count of the network (a divisor of 64; default 4)")
+    parser.add_argument("--scale", type=int, default=4, choices=(2, 3, 4), help="upscaling factor (default 4)")
+    parser.add_argument("--arch", default="pcarn_m", help=argparse.SUPPRESS)
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--weights", help="checkpoint (upstream .pth or the project's .pt); default: the embedded one")
+    source.add_argument("--random-init", action="store_true", help="convert an untrained network (for testing)")
+    parser.add_argument("--precision", action="append",
+                        help="comma-separated and/or repeated: fp32, fp16, int8 for tflite (default: all three)")
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--input-size", metavar="HxW",
+                      help=f"static input size (default {DEFAULT_INPUT_SIZE[0]}x{DEFAULT_INPUT_SIZE[1]}: a phone tile, "
+                           f"{4 * DEFAULT_INPUT_SIZE[0]}x{4 * DEFAULT_INPUT_SIZE[1]} out at x4)")
+    size.add_argument("--dynamic", action="store_true", help="any input size (resize_tensor_input at run time)")
+    parser.add_argument("--io", default="int8", choices=("int8", "uint8", "float"),
+                        help="input/output type of the int8 file: int8, uint8 (feed bitmap bytes), or float (default int8)")
+    parser.add_argument("--calib", metavar="DIR", help="photos to calibrate int8 on (default: scikit-image's bundled photos)")
+    parser.add_argument("--calib-count", type=int, default=DEFAULT_CALIB_COUNT, metavar="N",
+                        help=f"random {CALIB_CROP}x{CALIB_CROP} calibration crops (default {DEFAULT_CALIB_COUNT})")
+    parser.add_argument("--parity-data", metavar="DIR",
+                        help="evaluation set (paired *_HR/*_LR or HR-only) for Y-PSNR next to PyTorch's")
+    parser.add_argument("--expand-groups", action="store_true",
+                        help="write grouped convs as dense block-diagonal ones (TFLite GPU delegate); prints the cost")
+    parser.add_argument("--out", default="exports", metavar="DIR", help="output folder (default exports/)")
+    return parser
+
+
+def _input_size(text: str | None) -> tuple[int, int]:
+    if text is None:
+        return DEFAULT_INPUT_SIZE
+    match = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
+    if not match or int(match[1]) < 1 or int(match[2]) < 1:
+        raise UserError(f"--input-size must be HxW with positive integers (e.g. 128x128), got {text!r}")
+    return int(match[1]), int(match[2])
+
+
+def _targets(name: str) -> list[str]:
+    names = TARGET_SETS.get(name, (name,))
+    missing = [n for n in names if n not in FORMATS]
+    if missing and name not in TARGET_SETS:
+        raise UserError(f"target {name} is not available in this version")
+    return [n for n in names if n in FORMATS]
+
+
+def _precisions(raw: list[str] | None, target: str) -> tuple[str, ...]:
+    fmt = FORMATS[target]
+    if not raw:
+        return fmt.defaults
+    asked = [p.strip().lower() for item in raw for p in item.split(",") if p.strip()]
+    unknown = [p for p in asked if p not in fmt.precisions]
+    if unknown:
+        raise UserError(f"unknown precision {', '.join(unknown)} for {target}; choose from {', '.join(fmt.precisions)}")
+    return tuple(p for p in fmt.precisions if p in asked)
+
+
+def _histogram(items) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[item] = counts.get(item, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def _make_workdir(out: Path) -> Path:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=".convert-", dir=out))
+    except OSError as exc:
+        raise UserError(f"output folder {out} is not writable ({exc.strerror or exc})") from None
+
+
+def _expand_groups_cost(job: Job) -> dict[str, Any]:
+    """Mult-Adds of the grouped network and of its dense block-diagonal rewrite, at the tile and at 720p out."""
+    from .complexity import count_mult_adds, sr_mult_adds
+
+    header = job.weights.header
+    dense = build_model(header.arch, 1, header.scales, header.channels)
+    h, w = job.input_size or (180, 320)
+    cost = {
+        "tile": [h, w],
+        "grouped_mult_adds": count_mult_adds(job.module, (1, 3, h, w)),
+        "dense_mult_adds": count_mult_adds(SRDeploy(dense, job.scale), (1, 3, h, w)),
+        "grouped_mult_adds_720p": sr_mult_adds(job.module.model, job.scale),
+        "dense_mult_adds_720p": sr_mult_adds(dense, job.scale),
+    }
+    cost["factor"] = round(cost["dense_mult_adds"] / cost["grouped_mult_adds"], 2)
+    return cost
+
+
+def main(argv: list[str] | None = None) -> int:
+    start = time.perf_counter()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    args = build_parser().parse_args(argv)
+    if args.groups < 1 or CHANNELS % args.groups:
+        raise UserError(f"--groups {args.groups} must divide the {CHANNELS} channels (1, 2, 4, 8, 16, 32 or 64)")
+    if args.calib_count < 1:
+        raise UserError(f"--calib-count must be at least 1, got {args.calib_count}")
+    targets = _targets(args.target)
+    precisions = {t: _precisions(args.precision, t) for t in targets}
+    input_size = None if args.dynamic else _input_size(args.input_size)
+    if args.calib is not None:
+        load_calibration_images(args.calib)  # fail before any conversion work
+    pairs = None
+    if args.parity_data:
+        from .data import load_eval_set
+
+        pairs = load_eval_set(args.parity_data, args.scale)
+    weights = resolve_weights(args.weights, args.random_init, groups=args.groups, scale=args.scale, arch=args.arch)
+    if weights.kind == "random-init":
+        print("note: converting an UNTRAINED network (--random-init): numerics only, no useful output")
+    module = SRDeploy(weights.model, args.scale).eval()
+    out = Path(args.out)
+    workdir = _make_workdir(out)
+    try:
+        report = _run(args, targets, precisions, input_size, pairs, weights, module, out, workdir, start)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(render_table(report))
+    return 0
+
+
+def _run(args, targets, precisions, input_size, pairs, weights, module, out, workdir, start) -> dict[str, Any]:
+    from .tiling import TorchRunner
+
+    reference = TorchRunner(module, args.scale)
+    common = {
+        "model": weights.header.arch, "scale": args.scale, "groups": args.groups,
+        "weights": {"source": weights.source, "sha256": weights.sha256, "kind": weights.kind},
+        "expand_groups": args.expand_groups, "tools": tool_versions(),
+    }
+    report: dict[str, Any] = {**common, "artifacts": []}
+    if args.expand_groups:
+        report["expand_groups_cost"] = cost = _expand_groups_cost(Job(module, weights, args.scale, args.groups, input_size,
+                                                                      (), args.io, None, 1, True, workdir))
+        print(f"--expand-groups: {cost['grouped_mult_adds'] / 1e9:.2f} G -> {cost['dense_mult_adds'] / 1e9:.2f} G "
+              f"Mult-Adds per {cost['tile'][0]}x{cost['tile'][1]} tile (x{cost['factor']}); "
+              f"{cost['grouped_mult_adds_720p'] / 1e9:.2f} G -> {cost['dense_mult_adds_720p'] / 1e9:.2f} G at 720p out")
+    if pairs is not None:
+        torch_quality = quality_on_set(reference, pairs, args.scale)
+        report["reference"] = {"quality": {"name": Path(args.parity_data).name or args.parity_data, **torch_quality}}
+    artifacts: list[Artifact] = []
+    for target in targets:
+        job = Job(module, weights, args.scale, args.groups, input_size, precisions[target], args.io,
+                  args.calib, args.calib_count, args.expand_groups, workdir)
+        artifacts += FORMATS[target].export(job)
+    crops_by_size: dict[Any, list] = {}
+    for artifact in artifacts:
+        crops = crops_by_size.setdefault(artifact.input_size, parity_crops(artifact.input_size))
+        artifact.parity["photos"] = parity_on_photos(artifact.runner(), reference, crops)
+        if pairs is not None:
+            artifact.parity["quality"] = {
+                **quality_on_set(artifact.runner(any_size=True), pairs, args.scale),
+                "torch_psnr_y": report["reference"]["quality"]["psnr_y"],
+                "how": "whole images (the interpreter resized to each image; the graph is size-agnostic)",
+            }
+    for artifact in artifacts:
+        final = out / artifact.path.name
+        meta = sidecar(artifact, final, common)
+        write_json_atomic(artifact.path.with_name(artifact.path.name + ".json"), meta)
+        report["artifacts"].append(meta)
+    for artifact in artifacts:  # every file is complete: move them into place
+        for src in (artifact.path, artifact.path.with_name(artifact.path.name + ".json")):
+            dst = out / src.name
+            if dst.is_dir():
+                shutil.rmtree(dst)
+            os.replace(src, dst)
+    report["wall_time_s"] = round(time.perf_counter() - start, 1)
+    report["machine"] = f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.system()}"
+    write_json_atomic(out / "report.json", report)
+    return report
+
+
+if __name__ == "__main__":
+    run_cli(main)
