@@ -121,10 +121,13 @@ def upscale_image(runner: Runner, image: np.ndarray, **tiling: object) -> np.nda
     rgb = colour.astype(np.float32) / peak
     if channels < 3:
         rgb = np.repeat(rgb[..., None], 3, axis=2)
-    out = np.clip(upscale_array(runner, rgb, **tiling), 0.0, 1.0)  # type: ignore[arg-type]
+    out = upscale_array(runner, rgb, **tiling)  # type: ignore[arg-type]
+    np.clip(out, 0.0, 1.0, out=out)  # in place: a x4 output of a 12 MP photo is 2.3 GB as float32
     if channels < 3:
         out = out.mean(axis=2)
-    out = np.floor(out * peak + 0.5).astype(image.dtype)
+    out *= peak
+    out += 0.5
+    out = np.floor(out, out=out).astype(image.dtype)
     if channels in (2, 4):
         alpha = np.clip(imresize(image[..., -1].astype(np.float64), float(runner.scale)), 0.0, peak)
         out = np.dstack([out, np.floor(alpha + 0.5).astype(image.dtype)])
