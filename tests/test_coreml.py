@@ -22,6 +22,7 @@ from converters import coreml as cm  # noqa: E402
 from converters.coreml_eval import Evaluator, UnsupportedOpError, coverage  # noqa: E402
 from converters.coreml_package import BlobFile, read_package, unpack_bits  # noqa: E402
 from converters.coreml_runner import load_runner  # noqa: E402
+from coreml_tiny import TinyX3  # noqa: E402
 
 
 def _psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -33,20 +34,6 @@ def _psnr(a: np.ndarray, b: np.ndarray) -> float:
 def network() -> torch.nn.Module:
     torch.manual_seed(0)
     return build_model("pcarn_m", groups=4).eval()
-
-
-class TinyX3(torch.nn.Module):
-    """Conv, ReLU, conv to 27 channels, pixel shuffle x3: one compressible weight (15,552 values)."""
-
-    scales = (3,)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.head = torch.nn.Conv2d(3, 64, 3, padding=1)
-        self.tail = torch.nn.Conv2d(64, 27, 3, padding=1)
-
-    def forward(self, x: torch.Tensor, scale: int = 3) -> torch.Tensor:
-        return torch.nn.functional.pixel_shuffle(self.tail(torch.relu(self.head(x))), 3) + 0.5
 
 
 @pytest.fixture(scope="module")
