@@ -57,6 +57,7 @@ class Job:
     expand_groups: bool
     workdir: Path
     notes: dict[str, Any] = field(default_factory=dict)
+    coreml: Any = None  # coreml_export.CoreMLOptions, for the coreml target
 
     def stem(self, precision: str) -> str:
         size = f"{self.input_size[0]}x{self.input_size[1]}" if self.input_size else "dyn"
@@ -126,6 +127,13 @@ def export_tflite(job: Job) -> list[Artifact]:
     return artifacts
 
 
+def export_coreml(job: Job) -> list[Artifact]:
+    """Core ML ML Program packages (fp16/fp32, optional int8 / 6-bit palettized weights), image I/O by default."""
+    from .coreml_export import export_coreml_artifacts
+
+    return export_coreml_artifacts(job, job.coreml)
+
+
 @dataclass(frozen=True)
 class Format:
     """One export target: file suffix, precisions it writes (default first) and its function."""
@@ -141,7 +149,8 @@ FORMATS: dict[str, Format] = {
     "onnx": Format(".onnx", ("fp32",), ("fp32",), export_onnx, "ONNX opset 17 for ONNX Runtime"),
     "tflite": Format(".tflite", ("fp32", "fp16", "int8"), ("fp32", "fp16", "int8"), export_tflite,
                      "TFLite via onnx2tf, delegate-ready"),
-    # "coreml": Core ML (.mlpackage), registered by converters.coreml's owner (issue 5).
+    "coreml": Format(".mlpackage", ("fp16", "fp32"), ("fp16",), export_coreml,
+                     "Core ML ML Program for iOS 16+, checked by a NumPy MIL evaluator"),
 }
 #: Names that stand for several targets.
 TARGET_SETS: dict[str, tuple[str, ...]] = {"all": ("tflite", "coreml")}
@@ -168,17 +177,33 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--weights", help="checkpoint (upstream .pth or the project's .pt); default: the embedded one")
     source.add_argument("--random-init", action="store_true", help="convert an untrained network (for testing)")
     parser.add_argument("--precision", action="append",
-                        help="comma-separated and/or repeated: fp32, fp16, int8 for tflite (default: all three)")
+                        help="comma-separated and/or repeated: fp32, fp16, int8 for tflite (default: all three); "
+                             "fp16, fp32 for coreml (compute precision; default fp16)")
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--input-size", metavar="HxW",
                       help=f"static input size (default {DEFAULT_INPUT_SIZE[0]}x{DEFAULT_INPUT_SIZE[1]}: a phone tile, "
                            f"{4 * DEFAULT_INPUT_SIZE[0]}x{4 * DEFAULT_INPUT_SIZE[1]} out at x4)")
-    size.add_argument("--dynamic", action="store_true", help="any input size (resize_tensor_input at run time)")
+    size.add_argument("--dynamic", nargs="?", const=True, default=False, metavar="LO..HI",
+                      help="any input size (tflite: resize_tensor_input at run time; coreml: a range of LO..HI LR "
+                           "pixels per side, default 16..512, which is also coreml's default shape)")
+    size.add_argument("--sizes", metavar="HxW,HxW",
+                      help="coreml: enumerated input sizes (each compiled ahead: the Neural Engine's fast path)")
     parser.add_argument("--io", default="int8", choices=("int8", "uint8", "float"),
                         help="input/output type of the int8 file: int8, uint8 (feed bitmap bytes), or float (default int8)")
     parser.add_argument("--calib", metavar="DIR", help="photos to calibrate int8 on (default: scikit-image's bundled photos)")
     parser.add_argument("--calib-count", type=int, default=DEFAULT_CALIB_COUNT, metavar="N",
                         help=f"random {CALIB_CROP}x{CALIB_CROP} calibration crops (default {DEFAULT_CALIB_COUNT})")
+    coreml = parser.add_argument_group("Core ML (--target coreml / all)")
+    coreml.add_argument("--compress", action="append", metavar="LIST",
+                        help="comma-separated and/or repeated: none, int8 (8-bit linear weights), palette6 (6-bit "
+                             "k-means palettized weights); one package each (default: none)")
+    io = coreml.add_mutually_exclusive_group()
+    io.add_argument("--image-io", dest="tensor_io", action="store_false", default=False,
+                    help="RGB image in and out: an app passes a CVPixelBuffer and gets one back (default)")
+    io.add_argument("--tensor-io", dest="tensor_io", action="store_true",
+                    help="float32 multi-arrays (1, 3, H, W) in [0, 1] instead of images")
+    coreml.add_argument("--min-ios", type=int, default=16, metavar="N",
+                        help="minimum deployment target: 16 (default), 17 or 18 (18 stores compressed weights block-wise)")
     parser.add_argument("--parity-data", metavar="DIR",
                         help="evaluation set (paired *_HR/*_LR or HR-only) for Y-PSNR next to PyTorch's")
     parser.add_argument("--expand-groups", action="store_true",
@@ -258,6 +283,15 @@ def main(argv: list[str] | None = None) -> int:
         raise UserError(f"--calib-count must be at least 1, got {args.calib_count}")
     targets = _targets(args.target)
     precisions = {t: _precisions(args.precision, t) for t in targets}
+    if "coreml" not in targets and (args.sizes or args.compress or isinstance(args.dynamic, str)):
+        raise UserError("--sizes, --compress and --dynamic LO..HI apply to --target coreml (or all)")
+    coreml_options = None
+    if "coreml" in targets:
+        from .coreml_export import parse_options
+
+        coreml_options = parse_options(args.compress, args.input_size, args.sizes, args.dynamic, args.tensor_io, args.min_ios)
+    if "tflite" in targets and args.sizes:
+        raise UserError("--sizes is for coreml; tflite takes one --input-size or --dynamic")
     input_size = None if args.dynamic else _input_size(args.input_size)
     if args.calib is not None:
         load_calibration_images(args.calib)  # fail before any conversion work
@@ -273,14 +307,17 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     workdir = _make_workdir(out)
     try:
-        report = _run(args, targets, precisions, input_size, pairs, weights, module, out, workdir, start)
+        report = _run(args, targets, precisions, input_size, pairs, weights, module, out, workdir, start, coreml_options)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print(render_table(report))
-    return 0
+    mismatched = [a["file"] for a in report["artifacts"] if a["parity"].get("verdict") == "MISMATCH"]
+    if mismatched:
+        print(f"PARITY MISMATCH: {', '.join(mismatched)} do not compute what PyTorch computes")
+    return 1 if mismatched else 0
 
 
-def _run(args, targets, precisions, input_size, pairs, weights, module, out, workdir, start) -> dict[str, Any]:
+def _run(args, targets, precisions, input_size, pairs, weights, module, out, workdir, start, coreml_options=None) -> dict[str, Any]:
     from .tiling import TorchRunner
 
     reference = TorchRunner(module, args.scale)
@@ -302,7 +339,7 @@ def _run(args, targets, precisions, input_size, pairs, weights, module, out, wor
     artifacts: list[Artifact] = []
     for target in targets:
         job = Job(module, weights, args.scale, args.groups, input_size, precisions[target], args.io,
-                  args.calib, args.calib_count, args.expand_groups, workdir)
+                  args.calib, args.calib_count, args.expand_groups, workdir, coreml=coreml_options)
         artifacts += FORMATS[target].export(job)
     crops_by_size: dict[Any, list] = {}
     for artifact in artifacts:
@@ -312,8 +349,15 @@ def _run(args, targets, precisions, input_size, pairs, weights, module, out, wor
             artifact.parity["quality"] = {
                 **quality_on_set(artifact.runner(any_size=True), pairs, args.scale),
                 "torch_psnr_y": report["reference"]["quality"]["psnr_y"],
-                "how": "whole images (the interpreter resized to each image; the graph is size-agnostic)",
+                "how": "whole images (the interpreter resized to each image; the graph is size-agnostic)"
+                if artifact.target != "coreml" else "whole images" if artifact.input_size is None
+                else "tiles of the package's input size (a fixed-size package takes no other size)",
             }
+        if artifact.target == "coreml":
+            from .coreml_export import parity_verdict
+
+            artifact.parity["verdict"] = parity_verdict(artifact.parity["photos"], artifact.precision,
+                                                        artifact.extra["compress"], artifact.parity.get("quality"))
     for artifact in artifacts:
         final = out / artifact.path.name
         meta = sidecar(artifact, final, common)
