@@ -237,6 +237,9 @@ def ship(run: Path, dest: Path, data_root: Path) -> dict[str, Any]:
     info = {**provenance, "config": cfg, "results": results, "curve": curve, "run_step": run_step,
             "sha256": sha256_of(weights), "val_name": meta.get("val", "Set5/x4"), "outlook": outlook(curve, cfg)}
     write_card(dest / "MODEL_CARD.md", info)
+    for path in dest.glob("*"):
+        if path.name in (weights.name, "MODEL_CARD.md", "val_curve.png"):
+            path.chmod(0o644)  # temporary files are created 0600; these are package data
     return info
 
 
