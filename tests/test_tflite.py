@@ -1,0 +1,143 @@
+"""TFLite back-end: delegate-ready op lists, no network, dynamic resizing, int8 I/O, offline guard.
+
+One module-scoped conversion (random weights, small sizes: numerics are checked against the
+same network in PyTorch, so trained weights are not needed) is shared by the tests, and it
+runs with every socket connection refused and recorded, which proves the whole path offline.
+"""
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from converters import onnx2tf_offline
+from converters.onnx_export import export_onnx
+from converters.tflite import delegate_violations, float_tflite, onnx_to_keras, quantize_int8, summarize
+from converters.tflite_runner import load_runner
+from pcarn_mobile.export_report import load_calibration_images, random_crops
+from pcarn_mobile.models import SRDeploy, build_model
+
+STATIC = (24, 32)
+CONNECTIONS: list[object] = []
+
+
+@pytest.fixture(scope="module")
+def converted(tmp_path_factory) -> dict[str, Path]:
+    torch.manual_seed(0)
+    deploy = SRDeploy(build_model("pcarn_m", groups=4), 4).eval()
+    tmp = tmp_path_factory.mktemp("tflite")
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def refuse(sock, address, *args):
+        CONNECTIONS.append(address)
+        raise OSError(f"network disabled in this test (tried {address})")
+
+    socket.socket.connect, socket.socket.connect_ex = refuse, refuse
+    try:
+        export_onnx(deploy, tmp / "dyn.onnx", None)
+        keras_model = onnx_to_keras(tmp / "dyn.onnx", tmp / "scratch")
+        fp32 = float_tflite(keras_model, STATIC)
+        crops = random_crops(load_calibration_images(None), 6, 32)
+        files = {
+            "fp32": fp32,
+            "fp16": float_tflite(keras_model, STATIC, fp16=True),
+            "int8": quantize_int8(fp32, crops, io="int8"),
+            "uint8": quantize_int8(fp32, crops, io="uint8"),
+            "dynamic": float_tflite(keras_model, None),
+        }
+    finally:
+        socket.socket.connect, socket.socket.connect_ex = real_connect, real_connect_ex
+    paths = {}
+    for name, data in files.items():
+        paths[name] = tmp / f"{name}.tflite"
+        paths[name].write_bytes(data)
+    paths["deploy"] = deploy  # type: ignore[assignment]
+    return paths
+
+
+def test_conversion_opened_no_network_connection(converted):
+    assert CONNECTIONS == []
+
+
+@pytest.mark.parametrize("name", ["fp32", "fp16", "int8", "uint8", "dynamic"])
+def test_op_whitelist_and_rank(converted, name):
+    summary = summarize(converted[name].read_bytes())
+    precision = {"uint8": "int8", "dynamic": "fp32"}.get(name, name)
+    print(f"\n{name}: ops {dict(sorted(summary.ops.items()))}, max tensor rank {summary.max_rank}")
+    assert delegate_violations(summary, precision) == []
+    assert summary.max_rank <= 4
+    assert summary.ops["CONV_2D"] == 43 and summary.ops["DEPTH_TO_SPACE"] == 8 and summary.ops["SPLIT"] == 2
+    assert not {"TRANSPOSE", "RESHAPE", "PAD", "GATHER", "SHAPE", "STRIDED_SLICE"} & set(summary.ops)
+    assert summary.dynamic == (name == "dynamic")
+
+
+def test_whitelist_check_catches_forbidden_ops():
+    """The check itself can fail: a TRANSPOSE or a rank-6 tensor is named."""
+    from collections import Counter
+
+    from converters.tflite import GraphSummary
+
+    bad = GraphSummary(ops=Counter({"CONV_2D": 3, "TRANSPOSE": 2, "RESHAPE": 4}), max_rank=6)
+    problems = delegate_violations(bad, "fp32")
+    assert "a tensor of rank 6" in problems and "2 x TRANSPOSE" in problems and "4 x RESHAPE" in problems
+    dynamic = GraphSummary(ops=Counter({"CONV_2D": 3, "SHAPE": 1, "TRANSPOSE": 1}), max_rank=4, dynamic=True)
+    assert delegate_violations(dynamic, "fp32") == ["1 x TRANSPOSE"]
+
+
+def _reference(converted, x: np.ndarray) -> np.ndarray:
+    with torch.no_grad():
+        return converted["deploy"](torch.from_numpy(x)).numpy()
+
+
+def _psnr(a: np.ndarray, b: np.ndarray) -> float:
+    return float(10 * np.log10(1.0 / np.mean((a.astype(np.float64) - b) ** 2)))
+
+
+@pytest.mark.parametrize("name,floor", [("fp32", 60.0), ("fp16", 45.0), ("int8", 35.0), ("uint8", 35.0)])
+def test_static_files_match_pytorch(converted, name, floor):
+    runner = load_runner(converted[name])
+    assert runner.scale == 4 and runner.input_size == STATIC
+    x = np.random.default_rng(3).random((1, 3, *STATIC), dtype=np.float32)
+    assert _psnr(runner(x), _reference(converted, x)) >= floor
+
+
+def test_integer_io_types_and_quantization(converted):
+    for name, dtype, zero in (("int8", "int8", -128), ("uint8", "uint8", 0)):
+        summary = summarize(converted[name].read_bytes())
+        for tensor in summary.inputs + summary.outputs:
+            assert tensor["dtype"] == dtype
+            assert tensor["quantization"] == {"scale": pytest.approx(1 / 255), "zero_point": zero}
+
+
+def test_dynamic_model_resizes_to_any_size(converted):
+    runner = load_runner(converted["dynamic"])
+    assert runner.input_size is None and runner.scale == 4
+    for hw in ((17, 23), (40, 12)):
+        x = np.random.default_rng(4).random((1, 3, *hw), dtype=np.float32)
+        y = runner(x)
+        assert y.shape == (1, 3, 4 * hw[0], 4 * hw[1])
+        assert _psnr(y, _reference(converted, x)) >= 60.0
+
+
+def test_static_runner_refuses_other_sizes_unless_asked(converted):
+    x = np.random.default_rng(6).random((1, 3, 16, 20), dtype=np.float32)
+    with pytest.raises(ValueError, match="takes 24x32"):
+        load_runner(converted["fp32"])(x)
+    # The graph is made of size-agnostic ops, so the same file runs whole images when asked.
+    assert _psnr(load_runner(converted["fp32"], any_size=True)(x), _reference(converted, x)) >= 60.0
+
+
+def test_offline_guard_refuses_download_and_fails_loudly_if_onnx2tf_changes(monkeypatch):
+    import onnx2tf.onnx2tf as o2t
+
+    with onnx2tf_offline.offline():
+        with pytest.raises(onnx2tf_offline.OnnxTfDownloadAttempt):
+            o2t.download_test_image_data()
+    assert o2t.download_test_image_data is not onnx2tf_offline._refuse_download  # restored
+    monkeypatch.delattr(o2t, "download_test_image_data")
+    with pytest.raises(RuntimeError, match="onnx2tf changed"):
+        with onnx2tf_offline.offline():
+            pass
