@@ -189,11 +189,12 @@ def _tampered_copy(src: Path, dst: Path) -> Path:
 
 
 def test_tampered_weight_is_a_mismatch(packages, network, tmp_path):
-    from pcarn_mobile.coreml_export import parity_verdict, photo_parity
+    from pcarn_mobile.coreml_export import parity_verdict
+    from pcarn_mobile.export_report import parity_on_photos as photo_parity
     from pcarn_mobile.tiling import TorchRunner
 
     reference = TorchRunner(SRDeploy(network, 4), 4)
-    crops = [("a", _photo_like(16, 16).transpose(0, 2, 3, 1)[0])]
+    crops = [("a", _photo_like(16, 16))]
     good = photo_parity(load_runner(packages["fp16_image_range_x4"]), reference, crops)
     bad = photo_parity(load_runner(_tampered_copy(packages["fp16_image_range_x4"], tmp_path / "t.mlpackage")), reference, crops)
     assert parity_verdict(good, "fp16", "none") == "ok"
@@ -201,7 +202,8 @@ def test_tampered_weight_is_a_mismatch(packages, network, tmp_path):
 
 
 def test_wrong_input_scale_is_a_mismatch(packages, network, tmp_path):
-    from pcarn_mobile.coreml_export import parity_verdict, photo_parity
+    from pcarn_mobile.coreml_export import parity_verdict
+    from pcarn_mobile.export_report import parity_on_photos as photo_parity
     from pcarn_mobile.tiling import TorchRunner
 
     bad = tmp_path / "scale.mlpackage"
@@ -214,7 +216,7 @@ def test_wrong_input_scale_is_a_mismatch(packages, network, tmp_path):
     target.immediateValue.tensor.floats.values[0] = 1.0 / 127.5  # the classic [-1, 1] vs [0, 1] mix-up
     (bad / "Data" / "com.apple.CoreML" / "model.mlmodel").write_bytes(pkg.spec.SerializeToString())
     reference = TorchRunner(SRDeploy(network, 4), 4)
-    crops = [("a", _photo_like(16, 16).transpose(0, 2, 3, 1)[0])]
+    crops = [("a", _photo_like(16, 16))]
     figures = photo_parity(load_runner(bad), reference, crops)
     assert parity_verdict(figures, "fp16", "none") == "MISMATCH", figures
 

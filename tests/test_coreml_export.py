@@ -1,21 +1,23 @@
-"""The Core ML target of ``convert`` (pcarn_mobile.coreml_export): options, sidecars, verdicts, bad input.
+"""``convert --target coreml``: options, packages + sidecars + report through the CLI, verdicts, bad input.
 
-A tiny x3 network keeps conversions to a second or two; the PCARN-M numerics are in test_coreml.py.
+A tiny x3 network (through ``export_coreml_artifacts``) keeps most conversions to a second or two;
+one CLI run converts the real PCARN-M (random-init), and the bad-input
+runs fail before any conversion. The true default run is timed by benchmarks/coreml_convert_time.py. PCARN-M numerics are in test_coreml.py.
 """
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 
 pytest.importorskip("coremltools")
 
-from pcarn_mobile.coreml_export import export_coreml, parity_verdict, photo_crops, shape_spec  # noqa: E402
-from pcarn_mobile.data import EvalPair  # noqa: E402
+from pcarn_mobile import convert  # noqa: E402
+from pcarn_mobile.coreml_export import export_coreml_artifacts, parity_verdict, parse_options, shape_spec  # noqa: E402
 from pcarn_mobile.errors import UserError  # noqa: E402
+from pcarn_mobile.models import SRDeploy  # noqa: E402
 from pcarn_mobile.weights import Header, LoadedWeights  # noqa: E402
 
 from converters.coreml import ShapeSpec  # noqa: E402
@@ -23,80 +25,91 @@ from coreml_tiny import TinyX3  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def loaded() -> LoadedWeights:
+def tiny_job(tmp_path_factory):
     torch.manual_seed(2)
-    return LoadedWeights(TinyX3().eval(), Header("tiny", 4, (3,)), "random-init", None, "random-init")
+    weights = LoadedWeights(TinyX3().eval(), Header("tiny", 4, (3,)), "random-init", None, "random-init")
+    work = tmp_path_factory.mktemp("work")
+    return convert.Job(SRDeploy(weights.model, 3), weights, 3, 4, None, ("fp32", "fp16"), "int8", None, 1, False, work)
 
 
-def _pair(seed: int) -> EvalPair:
-    rs = np.random.RandomState(seed)
-    hr = (np.kron(rs.rand(8, 8, 3), np.ones((6, 6, 1))) * 255).astype(np.uint8)
-    return EvalPair(f"img{seed}", hr[::3, ::3].copy(), hr)
+def test_artifacts_of_every_variant(tiny_job):
+    options = parse_options(["int8", "none"], None, "16x16,12x20", False, False, 16)
+    artifacts = export_coreml_artifacts(tiny_job, options)
+    names = [a.path.name for a in artifacts]
+    assert names == ["tiny_g4_x3_16x16-12x20_fp32.mlpackage", "tiny_g4_x3_16x16-12x20_fp32_int8.mlpackage",
+                     "tiny_g4_x3_16x16-12x20_fp16.mlpackage", "tiny_g4_x3_16x16-12x20_fp16_int8.mlpackage"]
+    for a in artifacts:
+        assert a.target == "coreml" and a.input_size == (16, 16) and a.graph["evaluator_covers_all_ops"]
+        assert a.io["inputs"][0]["type"] == "image" and a.io["inputs"][0]["sizes"] == [[16, 16], [12, 20]]
+        runner = a.runner(any_size=True)
+        assert runner.scale == 3 and runner.input_size == (16, 16)
+    assert "constexpr_affine_dequantize" in artifacts[1].graph["ops"]
 
 
-def test_export_writes_packages_sidecars_and_parity(loaded, tmp_path):
-    records = export_coreml(loaded, 3, tmp_path, stem="tiny_x3", precisions=["fp32", "fp16"], compressions=["none", "int8"],
-                            shape=ShapeSpec(size=(16, 16)), parity_pairs=[_pair(0), _pair(1)], parity_budget=256)
-    names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == ["tiny_x3_fp16.json", "tiny_x3_fp16.mlpackage", "tiny_x3_fp16_int8.json", "tiny_x3_fp16_int8.mlpackage",
-                     "tiny_x3_fp32.json", "tiny_x3_fp32.mlpackage", "tiny_x3_fp32_int8.json", "tiny_x3_fp32_int8.mlpackage"]
-    assert [(r["precision"], r["compress"]) for r in records] == [("fp32", "none"), ("fp32", "int8"), ("fp16", "none"), ("fp16", "int8")]
-    for record in records:
-        sidecar = json.loads(Path(record["sidecar"]).read_text())
-        figures = sidecar["parity"]["numpy_evaluator"]
-        assert record["verdict"] == figures["verdict"] == "ok", figures
-        assert sidecar["scale"] == 3 and sidecar["input"]["type"] == "image" and sidecar["input"]["name"] == "lr"
-        assert sidecar["size_bytes"] == record["size_bytes"] > 0
-        assert figures["set"]["count"] == 2 and abs(figures["set"]["delta_psnr_y"]) < 0.05
-        assert sidecar["tools"]["coremltools"].startswith("9.")
-    sizes = {(r["precision"], r["compress"]): r["size_bytes"] for r in records}
-    assert sizes[("fp16", "int8")] < sizes[("fp16", "none")] < sizes[("fp32", "none")]
-    fp32 = records[0]["parity"]["numpy_evaluator"]["photos"]
-    assert fp32["psnr"] > 100 and fp32["max_abs"] < 1e-5
+def test_cli_coreml_run(tmp_path, capsys):
+    """PCARN-M through the CLI (default precision, compression and I/O; a small fixed size keeps parity
+    cheap): one fp16 image-I/O package, its sidecar, the report, exit 0."""
+    out = tmp_path / "out"
+    assert convert.main(["--target", "coreml", "--random-init", "--scale", "2", "--input-size", "24x24", "--out", str(out)]) == 0
+    files = sorted(p.name for p in out.iterdir())
+    assert files == ["pcarn_m_g4_x2_24x24_fp16.mlpackage", "pcarn_m_g4_x2_24x24_fp16.mlpackage.json", "report.json"]
+    side = json.loads((out / files[1]).read_text())
+    assert side["format"] == "coreml" and side["precision"] == "fp16" and side["compress"] == "none"
+    assert side["inputs"][0]["type"] == side["outputs"][0]["type"] == "image"
+    assert side["inputs"][0]["size"] == [24, 24] and side["parity"]["photos"]["size"] == [24, 24]
+    assert side["graph"]["minimum_deployment_target"] == "iOS16" and side["graph"]["evaluator_covers_all_ops"]
+    assert side["parity"]["verdict"] == "ok" and side["parity"]["photos"]["psnr_db"] >= 45
+    report = json.loads((out / "report.json").read_text())
+    assert [a["file"] for a in report["artifacts"]] == [files[0]]
+    assert "pcarn_m_g4_x2_24x24_fp16.mlpackage" in capsys.readouterr().out
 
 
 def test_verdict_floors():
-    assert parity_verdict({"psnr": 61.0}, "fp32", "none") == "ok"
-    assert parity_verdict({"psnr": 59.0}, "fp32", "none") == "MISMATCH"
-    assert parity_verdict({"psnr": 46.0}, "fp16", "none") == "ok"
-    assert parity_verdict({"psnr": 80.0}, "fp16", "int8", {"delta_psnr_y": -0.3}) == "MISMATCH"
-    assert parity_verdict({"psnr": 40.0}, "fp16", "palette6", {"delta_psnr_y": -0.1}) == "ok"
+    assert parity_verdict({"psnr_db": 61.0}, "fp32", "none") == "ok"
+    assert parity_verdict({"psnr_db": 59.0}, "fp32", "none") == "MISMATCH"
+    assert parity_verdict({"psnr_db": "inf"}, "fp32", "none") == "ok"
+    assert parity_verdict({"psnr_db": 46.0}, "fp16", "none") == "ok"
+    assert parity_verdict({"psnr_db": 80.0}, "fp16", "int8", {"psnr_y": 31.6, "torch_psnr_y": 31.9}) == "MISMATCH"
+    assert parity_verdict({"psnr_db": 40.0}, "fp16", "palette6", {"psnr_y": 31.8, "torch_psnr_y": 31.9}) == "ok"
 
 
 def test_shape_options():
     assert shape_spec("180x320", None, None) == ShapeSpec(size=(180, 320))
     assert shape_spec(None, "180x320, 360x640", None) == ShapeSpec(sizes=((180, 320), (360, 640)))
     assert shape_spec(None, None, "8..64") == ShapeSpec(range=(8, 64))
-    assert shape_spec(None, None, None).range is not None  # default: range-flexible
-    for args, match in [(("0x5", None, None), "positive HEIGHTxWIDTH"), (("abc", None, None), "--input-size 'abc'"),
-                        ((None, "10x10,10x10", None), "distinct"), ((None, None, "64..8"), "LOW..HIGH"),
-                        (("8x8", "8x8", None), "exclude each other")]:
-        with pytest.raises(UserError, match=match) as info:
-            shape_spec(*args)
-        assert "\n" not in str(info.value)
+    assert shape_spec(None, None, True) == shape_spec(None, None, None) == ShapeSpec(range=(16, 512))
+    assert parse_options(["palette6,none", "int8"], None, None, False, True, 18).compressions == ("none", "int8", "palette6")
 
 
-def test_photo_crops_cycle_sizes_within_budget():
-    crops = photo_crops([(16, 20), (20, 16)], budget=4 * 320)
-    assert [c.shape for _, c in crops] == [(16, 20, 3), (20, 16, 3)] * 2
-    assert photo_crops([(180, 320)], budget=100)[0][1].shape == (180, 320, 3)  # always at least one
-    assert all(0.0 <= c.min() and c.max() <= 1.0 for _, c in crops)
-
-
-@pytest.mark.parametrize("kwargs,match", [
-    (dict(precisions=["fp8"]), "unknown Core ML precision 'fp8'"),
-    (dict(compressions=["int4"]), "unknown Core ML compression 'int4'"),
-    (dict(min_ios=15), "minimum iOS 15"),
+@pytest.mark.parametrize("argv,match", [
+    (["--input-size", "0x5"], "positive HEIGHTxWIDTH"),
+    (["--sizes", "10x10,10x10"], "distinct"),
+    (["--dynamic", "64..8"], "LOW..HIGH"),
+    (["--compress", "int4"], "unknown --compress int4"),
+    (["--min-ios", "15"], "--min-ios 15"),
+    (["--precision", "int8"], "unknown precision int8 for coreml"),
+    (["--input-size", "8x8", "--sizes", "8x8"], "not allowed with argument"),
 ])
-def test_bad_options_write_nothing(loaded, tmp_path, kwargs, match):
-    options = dict(stem="t", precisions=["fp16"], compressions=["none"], shape=ShapeSpec(size=(8, 8)), parity_budget=64)
-    with pytest.raises(UserError, match=match):
-        export_coreml(loaded, 3, tmp_path, **{**options, **kwargs})
-    assert list(tmp_path.iterdir()) == []
+def test_bad_input_one_line_nothing_written(tmp_path, capsys, argv, match):
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as code:
+        convert.run_cli(convert.main, ["--target", "coreml", "--random-init", "--out", str(out), *argv])
+    assert code.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err and match in err, err
+    assert not out.exists()
 
 
-def test_output_path_is_a_file(loaded, tmp_path):
+def test_coreml_only_flags_refused_for_tflite(capsys):
+    with pytest.raises(SystemExit):
+        convert.run_cli(convert.main, ["--target", "tflite", "--random-init", "--compress", "int8"])
+    assert "apply to --target coreml" in capsys.readouterr().err
+
+
+def test_output_path_is_a_file(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("")
-    with pytest.raises(UserError, match="not writable"):
-        export_coreml(loaded, 3, blocker, stem="t", precisions=["fp16"], compressions=["none"], shape=ShapeSpec(size=(8, 8)))
+    with pytest.raises(SystemExit):
+        convert.run_cli(convert.main, ["--target", "coreml", "--random-init", "--out", str(blocker / "x")])
+    assert "not writable" in capsys.readouterr().err
+    assert blocker.read_text() == ""
