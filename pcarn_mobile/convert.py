@@ -24,7 +24,7 @@ import numpy as np
 
 from .errors import UserError, run_cli
 from .export_report import (
-    Artifact, load_calibration_images, parity_crops, parity_on_photos, quality_on_set, random_crops,
+    Artifact, load_calibration_images, parity_crops, photo_verdict, parity_on_photos, quality_on_set, random_crops,
     render_table, sidecar, tool_versions, write_json_atomic,
 )
 from .models import SRDeploy, build_model
@@ -58,6 +58,13 @@ class Job:
     workdir: Path
     notes: dict[str, Any] = field(default_factory=dict)
     coreml: Any = None  # coreml_export.CoreMLOptions, for the coreml target
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def lap(self, stage: str, since: float) -> float:
+        """Records the seconds a stage took (into report.json); returns now for the next stage."""
+        now = time.perf_counter()
+        self.timings[stage] = round(now - since, 2)
+        return now
 
     def stem(self, precision: str) -> str:
         size = f"{self.input_size[0]}x{self.input_size[1]}" if self.input_size else "dyn"
@@ -90,16 +97,22 @@ def export_tflite(job: Job) -> list[Artifact]:
     scratch = job.workdir / "scratch"
     scratch.mkdir()
     onnx_path = scratch / "dynamic.onnx"
+    t = time.perf_counter()
     _, stats = to_onnx(job.module, onnx_path, None, expand_groups=job.expand_groups)
+    t = job.lap("tflite: torch -> onnx", t)
     keras_model = onnx_to_keras(onnx_path, scratch)
+    t = job.lap("tflite: onnx2tf (incl. TensorFlow import)", t)
     fp32 = float_tflite(keras_model, job.input_size)
     files: dict[str, bytes] = {"fp32": fp32}
+    t = job.lap("tflite: fp32", t)
     if "fp16" in job.precisions:
         files["fp16"] = float_tflite(keras_model, job.input_size, fp16=True)
+        t = job.lap("tflite: fp16", t)
     if "int8" in job.precisions:
         images = load_calibration_images(job.calib_dir)
         crops = random_crops(images, job.calib_count, CALIB_CROP)
         files["int8"] = quantize_int8(fp32, crops, io=job.io)
+        t = job.lap("tflite: int8 (calibration + quantization)", t)
         job.notes["calibration"] = {
             "source": job.calib_dir or "scikit-image sample photos", "images": len(images),
             "crops": job.calib_count, "crop_size": CALIB_CROP, "ranges": "min/max; input and output clamp pinned to [0, 1]",
@@ -335,12 +348,17 @@ def _run(args, targets, precisions, input_size, pairs, weights, module, out, wor
               f"{cost['grouped_mult_adds_720p'] / 1e9:.2f} G -> {cost['dense_mult_adds_720p'] / 1e9:.2f} G at 720p out")
     if pairs is not None:
         torch_quality = quality_on_set(reference, pairs, args.scale)
-        report["reference"] = {"quality": {"name": Path(args.parity_data).name or args.parity_data, **torch_quality}}
+        name = "/".join(Path(args.parity_data).resolve().parts[-2:])
+        report["reference"] = {"quality": {"name": name, **torch_quality}}
     artifacts: list[Artifact] = []
+    timings: dict[str, float] = {"start-up (imports, weights, reference)": round(time.perf_counter() - start, 2)}
     for target in targets:
         job = Job(module, weights, args.scale, args.groups, input_size, precisions[target], args.io,
                   args.calib, args.calib_count, args.expand_groups, workdir, coreml=coreml_options)
+        t = time.perf_counter()
         artifacts += FORMATS[target].export(job)
+        timings.update(job.timings or {target: round(time.perf_counter() - t, 2)})
+    t = time.perf_counter()
     crops_by_size: dict[Any, list] = {}
     for artifact in artifacts:
         crops = crops_by_size.setdefault(artifact.input_size, parity_crops(artifact.input_size))
@@ -358,6 +376,10 @@ def _run(args, targets, precisions, input_size, pairs, weights, module, out, wor
 
             artifact.parity["verdict"] = parity_verdict(artifact.parity["photos"], artifact.precision,
                                                         artifact.extra["compress"], artifact.parity.get("quality"))
+        else:
+            artifact.parity["verdict"] = photo_verdict(artifact.parity["photos"], artifact.precision)
+    timings["parity"] = round(time.perf_counter() - t, 2)
+    report["timings_s"] = timings
     for artifact in artifacts:
         final = out / artifact.path.name
         meta = sidecar(artifact, final, common)

@@ -133,6 +133,17 @@ def parity_on_photos(runner: Runner, reference: Runner, crops: list[tuple[str, n
     }
 
 
+#: Lowest PSNR (dB, [0, 1] outputs, against PyTorch on the parity photos) that still counts as
+#: "computes what PyTorch computes" per precision; a broken conversion lands far below (< 30 dB).
+PARITY_FLOOR_DB: dict[str, float] = {"fp32": 60.0, "fp16": 45.0, "int8": 35.0}
+
+
+def photo_verdict(photos: dict[str, Any], precision: str) -> str:
+    """OK or MISMATCH from the photo parity figures and :data:`PARITY_FLOOR_DB`."""
+    psnr = photos["psnr_db"]
+    return "OK" if psnr == "inf" or psnr >= PARITY_FLOOR_DB.get(precision, 35.0) else "MISMATCH"
+
+
 def quality_on_set(runner: Runner, pairs: list[EvalPair], scale: int) -> dict[str, float]:
     """Y-PSNR/SSIM on an evaluation set (the paper's convention), rounded for the report."""
     result = evaluate_runner(runner, pairs, scale)
@@ -187,7 +198,7 @@ def _fmt(value: Any, digits: int = 2) -> str:
 def render_table(report: dict[str, Any]) -> str:
     """The summary a run prints: one row per artifact."""
     quality = report.get("reference", {}).get("quality")
-    header = ["file", "size", "ops ok", "PSNR vs torch", "max abs"]
+    header = ["file", "size", "ops ok", "PSNR vs torch", "max abs", "parity"]
     if quality:
         header.append(f"Y-PSNR {quality['name']} (torch {quality['psnr_y']:.2f})")
     rows = [header]
@@ -196,12 +207,13 @@ def render_table(report: dict[str, Any]) -> str:
         graph = a.get("graph", {})
         ok = "-" if "delegate_ready" not in graph else ("yes" if graph["delegate_ready"] else "NO")
         row = [a["file"], f"{a['size_bytes'] / 1e6:.2f} MB", ok, _fmt(p.get("photos", {}).get("psnr_db")) + " dB",
-               _fmt(p.get("photos", {}).get("max_abs"), 4)]
+               _fmt(p.get("photos", {}).get("max_abs"), 4), p.get("verdict", "-")]
         if quality:
             row.append(_fmt(p.get("quality", {}).get("psnr_y"), 3))
         rows.append(row)
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    lines.append(f"wall time {report['wall_time_s']:.1f} s ({report['machine']})")
+    stages = ", ".join(f"{k} {v:.1f}" for k, v in report.get("timings_s", {}).items())
+    lines.append(f"wall time {report['wall_time_s']:.1f} s ({report['machine']}): {stages}")
     return "\n".join(lines)
