@@ -3,9 +3,11 @@
 coremltools converts on Linux but ``MLModel.predict`` needs macOS. This module executes the MIL
 program of a package read back from disk (:mod:`converters.coreml_package`) op by op:
 
-* every value is stored in the dtype the program declares for it, so an fp16 program is rounded
-  to float16 after every op, as Core ML's fp16 engines do (arithmetic is done in float32 and
-  rounded; hardware may accumulate differently, which is what the PSNR thresholds allow for);
+* every value is converted to the dtype the program declares for it, so an fp16 program is
+  rounded to float16 after every op, as Core ML's fp16 engines do (arithmetic is done in float32
+  and rounded; hardware may accumulate differently, which is what the PSNR floors allow for).
+  Rounded float16 values are held in float32 arrays, and ops that cannot create a new value
+  (relu, clip, concat, pixel shuffle, ...) skip the no-op re-rounding, which halves the cost;
 * the image pre/post-processing is whatever the program holds: coremltools puts an image
   input's scale/bias into the program as ``mul``/``add`` ops, and an image output is the
   program's output as it is (pixel values);
@@ -20,7 +22,6 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
-from coremltools.proto import MIL_pb2
 
 from .coreml_package import MIL_DTYPES, Package, PackageError, decode_value, read_package, tensor_shape
 
@@ -197,17 +198,10 @@ class Evaluator:
                 f"{self.package.path}: MIL op {unknown[0]!r} is not implemented by the NumPy evaluator"
                 + (f" (nor {', '.join(map(repr, unknown[1:]))})" if unknown[1:] else "")
             )
-        self.fp16 = any(
-            op.outputs and op.outputs[0].type.tensorType.dataType == MIL_pb2.DataType.FLOAT16 for op in self.package.block.operations
-        )
         self.consts: dict[str, Any] = {}
         for op in self.package.block.operations:
             if op.type in _CONST_OPS:
                 self._execute(op, self.consts)
-
-    @property
-    def input_names(self) -> list[str]:
-        return [i.name for i in self.package.function.inputs]
 
     def _args(self, op, env: dict[str, Any]) -> dict[str, Any]:
         blobs = self.package.blobs
@@ -263,6 +257,7 @@ class Evaluator:
                 raise ValueError(f"missing input {inp.name!r}")
             ttype = inp.type.tensorType
             arr = np.asarray(feeds[inp.name]).astype(MIL_DTYPES[ttype.dataType][0])
+            arr = arr.astype(_F32) if arr.dtype == np.float16 else arr  # float16 values are held in float32
             declared = tensor_shape(ttype)
             if len(declared) != arr.ndim or any(d is not None and d != a for d, a in zip(declared, arr.shape)):
                 raise ValueError(f"input {inp.name!r} has shape {arr.shape}; the program takes {declared}")
@@ -271,7 +266,6 @@ class Evaluator:
             if op.type not in _CONST_OPS:
                 self._execute(op, env)
         return {name: np.asarray(env[name]) for name in self.package.block.outputs}
-
 
 
 def coverage(package: str | Path | Package) -> dict[str, bool]:
