@@ -197,7 +197,7 @@ def test_tampered_weight_is_a_mismatch(packages, network, tmp_path):
     crops = [("a", _photo_like(16, 16))]
     good = photo_parity(load_runner(packages["fp16_image_range_x4"]), reference, crops)
     bad = photo_parity(load_runner(_tampered_copy(packages["fp16_image_range_x4"], tmp_path / "t.mlpackage")), reference, crops)
-    assert parity_verdict(good, "fp16", "none") == "ok"
+    assert parity_verdict(good, "fp16", "none") == "OK"
     assert parity_verdict(bad, "fp16", "none") == "MISMATCH", bad
 
 

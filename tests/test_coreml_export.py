@@ -58,19 +58,19 @@ def test_cli_coreml_run(tmp_path, capsys):
     assert side["inputs"][0]["type"] == side["outputs"][0]["type"] == "image"
     assert side["inputs"][0]["size"] == [24, 24] and side["parity"]["photos"]["size"] == [24, 24]
     assert side["graph"]["minimum_deployment_target"] == "iOS16" and side["graph"]["evaluator_covers_all_ops"]
-    assert side["parity"]["verdict"] == "ok" and side["parity"]["photos"]["psnr_db"] >= 45
+    assert side["parity"]["verdict"] == "OK" and side["parity"]["photos"]["psnr_db"] >= 45
     report = json.loads((out / "report.json").read_text())
     assert [a["file"] for a in report["artifacts"]] == [files[0]]
     assert "pcarn_m_g4_x2_24x24_fp16.mlpackage" in capsys.readouterr().out
 
 
 def test_verdict_floors():
-    assert parity_verdict({"psnr_db": 61.0}, "fp32", "none") == "ok"
+    assert parity_verdict({"psnr_db": 61.0}, "fp32", "none") == "OK"
     assert parity_verdict({"psnr_db": 59.0}, "fp32", "none") == "MISMATCH"
-    assert parity_verdict({"psnr_db": "inf"}, "fp32", "none") == "ok"
-    assert parity_verdict({"psnr_db": 46.0}, "fp16", "none") == "ok"
+    assert parity_verdict({"psnr_db": "inf"}, "fp32", "none") == "OK"
+    assert parity_verdict({"psnr_db": 46.0}, "fp16", "none") == "OK"
     assert parity_verdict({"psnr_db": 80.0}, "fp16", "int8", {"psnr_y": 31.6, "torch_psnr_y": 31.9}) == "MISMATCH"
-    assert parity_verdict({"psnr_db": 40.0}, "fp16", "palette6", {"psnr_y": 31.8, "torch_psnr_y": 31.9}) == "ok"
+    assert parity_verdict({"psnr_db": 40.0}, "fp16", "palette6", {"psnr_y": 31.8, "torch_psnr_y": 31.9}) == "OK"
 
 
 def test_shape_options():
