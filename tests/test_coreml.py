@@ -269,3 +269,23 @@ def test_save_is_atomic(packages, tmp_path, monkeypatch):
     assert sorted(p.name for p in dest.rglob("*")) == first, "a failed save must keep the previous package"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.mlpackage"], "no temporary folders left behind"
 
+
+
+def test_damaged_packages_are_refused_in_one_line(packages, tmp_path):
+    """What ``evaluate --coreml`` turns into ``error: cannot load ...``: a ValueError with one line."""
+    from converters.coreml_package import PackageError
+
+    not_a_package = tmp_path / "empty.mlpackage"
+    not_a_package.mkdir()
+    truncated = tmp_path / "truncated.mlpackage"
+    shutil.copytree(packages["fp32_tensor_enum_x2"], truncated)
+    weights = truncated / "Data" / "com.apple.CoreML" / "weights" / "weight.bin"
+    weights.write_bytes(weights.read_bytes()[:5000])
+    garbled = tmp_path / "garbled.mlpackage"
+    shutil.copytree(packages["fp32_tensor_enum_x2"], garbled)
+    (garbled / "Data" / "com.apple.CoreML" / "model.mlmodel").write_bytes(b"\x00not a protobuf" * 10)
+    for path, match in ((not_a_package, "no Manifest.json"), (truncated, "past the end|truncated"),
+                        (garbled, "not a Core ML model spec")):
+        with pytest.raises(PackageError, match=match) as info:
+            load_runner(path)
+        assert isinstance(info.value, ValueError) and "\n" not in str(info.value)
