@@ -25,7 +25,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -249,10 +249,12 @@ def export_variants(
     compressions: Sequence[str] = ("none",),
     image_io: bool = True,
     min_ios: int = 16,
+    lap: Callable[[str], None] | None = None,
 ) -> list[Variant]:
     """Converts once per precision and derives each compression from that conversion.
 
     Files are named ``{stem}_{precision}.mlpackage`` and ``{stem}_{precision}_{compress}.mlpackage``.
+    ``lap(stage)`` is called as each stage ends (for the run's timing report).
     """
     for precision in precisions:
         if precision not in ("fp16", "fp32"):
@@ -264,6 +266,8 @@ def export_variants(
     variants = []
     for precision in precisions:
         base = convert(model, shape=shape, precision=precision, image_io=image_io, min_ios=min_ios)
+        if lap:
+            lap(f"{precision} trace + convert")
         for kind in compressions:
             mlmodel = compress(base, kind)
             extra = {"precision": precision, "compress": kind, "input_sizes": shape.describe()}
@@ -271,4 +275,6 @@ def export_variants(
             name = f"{stem}_{precision}" + ("" if kind == "none" else f"_{kind}") + ".mlpackage"
             path = save_package(mlmodel, Path(out_dir) / name)
             variants.append(Variant(path, precision, kind, package_size(path)))
+            if lap:
+                lap(f"{precision} {kind} compress + save")
     return variants

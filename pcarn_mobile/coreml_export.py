@@ -10,6 +10,7 @@ with the NumPy MIL evaluator (``converters.coreml_runner``). On macOS the real
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,10 +137,15 @@ def export_coreml_artifacts(job, options: CoreMLOptions) -> list[Artifact]:
                       "weights_sha256": job.weights.sha256 or "random-init"},
     )
     stem = f"{h.arch}_g{job.groups}_x{job.scale}_{_size_tag(options.shape)}"
+    since = [time.perf_counter()]
+
+    def lap(stage: str) -> None:
+        since[0] = job.lap(f"coreml: {stage}", since[0])
+
     try:
         variants = cm.export_variants(job.module, job.workdir, stem, info, shape=options.shape,
                                       precisions=job.precisions, compressions=options.compressions,
-                                      image_io=options.image_io, min_ios=options.min_ios)
+                                      image_io=options.image_io, min_ios=options.min_ios, lap=lap)
     except ValueError as exc:
         raise UserError(str(exc)) from None
     shape = options.shape

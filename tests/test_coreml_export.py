@@ -61,6 +61,7 @@ def test_cli_coreml_run(tmp_path, capsys):
     assert side["parity"]["verdict"] == "OK" and side["parity"]["photos"]["psnr_db"] >= 45
     report = json.loads((out / "report.json").read_text())
     assert [a["file"] for a in report["artifacts"]] == [files[0]]
+    assert {"coreml: fp16 trace + convert", "coreml: fp16 none compress + save"} <= set(report["timings_s"])
     assert "pcarn_m_g4_x2_24x24_fp16.mlpackage" in capsys.readouterr().out
 
 
