@@ -21,17 +21,24 @@ from pathlib import Path
 import numpy as np
 
 from .coreml_eval import Evaluator
-from .coreml_package import FeatureSpec, PackageError, read_package
+from .coreml_package import FeatureSpec, Package, PackageError, read_package, tensor_shape
 
 #: Back-ends available on this platform.
 BACKENDS: tuple[str, ...] = ("numpy", "coreml") if sys.platform == "darwin" else ("numpy",)
 
 
-def _scale_of(pkg_meta: dict[str, str], path: Path) -> int:
-    try:
-        return int(pkg_meta["scale"])
-    except (KeyError, ValueError):
-        raise PackageError(f"{path} has no integer 'scale' in its user-defined metadata") from None
+def _scale_of(package: Package) -> int:
+    """The ``scale`` metadata key our packages carry, else the output/input height ratio when fixed."""
+    meta = package.metadata.get("scale", "")
+    if meta.isdigit():
+        return int(meta)
+    in_shape = tensor_shape(package.function.inputs[0].type.tensorType)
+    out_name = package.block.outputs[0]
+    out_op = next(op for op in package.block.operations if op.outputs and op.outputs[0].name == out_name)
+    out_shape = tensor_shape(out_op.outputs[0].type.tensorType)
+    if len(in_shape) == len(out_shape) == 4 and in_shape[2] and out_shape[2] and out_shape[2] % in_shape[2] == 0:
+        return out_shape[2] // in_shape[2]
+    raise PackageError(f"{package.path}: no 'scale' in its metadata and flexible shapes: cannot tell its upscaling factor")
 
 
 class CoreMLRunner:
@@ -48,7 +55,7 @@ class CoreMLRunner:
         self.input: FeatureSpec = package.inputs[0]
         self.output_name = package.outputs[0].name
         self.image_io = self.input.kind == "image"
-        self.scale = _scale_of(package.metadata, self.path)
+        self.scale = _scale_of(package)
         #: Fixed size, or the first enumerated size (tiles use it); None for range-flexible inputs.
         self.input_size: tuple[int, int] | None = self.input.size or (self.input.sizes[0] if self.input.sizes else None)
         self.metadata = package.metadata

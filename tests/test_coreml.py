@@ -149,6 +149,16 @@ def test_fp16_rounding_is_applied(packages, network):
     assert fp32 > 100 > fp16 > 55
 
 
+def test_scale_without_metadata(packages, tmp_path):
+    """A package from elsewhere (no 'scale' key) still runs when its shapes are fixed."""
+    bare = tmp_path / "bare.mlpackage"
+    shutil.copytree(packages["tiny_fixed_x3_ios18"], bare)
+    pkg = read_package(bare)
+    del pkg.spec.description.metadata.userDefined["scale"]
+    (bare / "Data" / "com.apple.CoreML" / "model.mlmodel").write_bytes(pkg.spec.SerializeToString())
+    assert load_runner(bare).scale == 3
+
+
 def test_metadata_and_description(packages):
     pkg = read_package(packages["fp16_image_range_x4"])
     assert pkg.metadata["scale"] == "4" and pkg.metadata["groups"] == "4"
