@@ -97,6 +97,7 @@ def main() -> int:
             times.append(wall)
             print(f"{' '.join(cmd[1:-2])}: process wall {wall:.1f} s, report wall_time_s {report['wall_time_s']} s, "
                   f"files {[a['file'] for a in report['artifacts']]}")
+            print("  stages (s): " + ", ".join(f"{k} {v}" for k, v in report["timings_s"].items()))
     best = min(times)
     print(f"best of {len(times)}: {best:.1f} s -> {'PASS' if best < TARGET_S else 'FAIL'} (target < {TARGET_S:.0f} s)")
     return 0 if best < TARGET_S else 1

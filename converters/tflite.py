@@ -21,7 +21,6 @@ plain min/max 31.819 dB, + bias correction 31.831, + concatenation ranges 31.854
 from __future__ import annotations
 
 import os
-import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,22 +136,19 @@ class ActivationStats:
 def activation_stats(float_model: bytes, samples: Iterable[np.ndarray]) -> ActivationStats:
     """Ranges and channel means of every activation tensor of ``float_model`` over ``samples``.
 
-    ``samples`` are NHWC float32 in [0, 1]; the file is run at each sample's own size, without
-    delegates, so every intermediate tensor is materialised and readable.
+    ``samples`` are NHWC float32 in [0, 1]; the file is run at each sample's own size. It runs
+    as a copy whose outputs are all its activation tensors: the default XNNPACK delegate then
+    hands every one of them back (6x faster than reading them from an undelegated interpreter,
+    whose builtin grouped convolution is slow) and the figures are the same.
     """
-    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+    from ai_edge_litert.interpreter import Interpreter
     from tensorflow.lite.tools import flatbuffer_utils
 
     model = flatbuffer_utils.convert_bytearray_to_object(float_model)
     tensors = _activation_tensors(model)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "preserve_all_tensors is for debugging": it is what we need
-        interpreter = Interpreter(
-            model_content=float_model,
-            experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
-            experimental_preserve_all_tensors=True,
-            num_threads=os.cpu_count(),
-        )
+    model.subgraphs[0].outputs = np.array(tensors, dtype=np.int32)
+    probe = bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+    interpreter = Interpreter(model_content=probe, num_threads=os.cpu_count())
     index = interpreter.get_input_details()[0]["index"]
     lo = {i: np.inf for i in tensors}
     hi = {i: -np.inf for i in tensors}

@@ -24,7 +24,7 @@ import numpy as np
 
 from .errors import UserError, run_cli
 from .export_report import (
-    Artifact, load_calibration_images, parity_crops, photo_verdict, parity_on_photos, quality_on_set, random_crops,
+    Artifact, CachedRunner, FixedSizeRunner, load_calibration_images, parity_crops, photo_verdict, parity_on_photos, quality_on_set, random_crops,
     render_table, sidecar, tool_versions, write_json_atomic,
 )
 from .models import SRDeploy, build_model
@@ -331,9 +331,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args, targets, precisions, input_size, pairs, weights, module, out, workdir, start, coreml_options=None) -> dict[str, Any]:
-    from .tiling import TorchRunner
+    from .tiling import DEFAULT_OVERLAP, TorchRunner
 
-    reference = TorchRunner(module, args.scale)
+    reference = CachedRunner(TorchRunner(module, args.scale))
     common = {
         "model": weights.header.arch, "scale": args.scale, "groups": args.groups,
         "weights": {"source": weights.source, "sha256": weights.sha256, "kind": weights.kind},
@@ -360,6 +360,7 @@ def _run(args, targets, precisions, input_size, pairs, weights, module, out, wor
         timings.update(job.timings or {target: round(time.perf_counter() - t, 2)})
     t = time.perf_counter()
     crops_by_size: dict[Any, list] = {}
+    torch_tiled: dict[tuple[int, int], float] = {}
     for artifact in artifacts:
         crops = crops_by_size.setdefault(artifact.input_size, parity_crops(artifact.input_size))
         artifact.parity["photos"] = parity_on_photos(artifact.runner(), reference, crops)
@@ -371,6 +372,17 @@ def _run(args, targets, precisions, input_size, pairs, weights, module, out, wor
                 if artifact.target != "coreml" else "whole images" if artifact.input_size is None
                 else "tiles of the package's input size (a fixed-size package takes no other size)",
             }
+            if artifact.target == "tflite" and artifact.input_size is not None:
+                # As an app runs it: fixed-size tiles, images smaller than the tile edge-padded.
+                size = artifact.input_size
+                if min(size) <= 2 * DEFAULT_OVERLAP:
+                    tiled: Any = f"skipped: tile {size} not above twice the {DEFAULT_OVERLAP}-px overlap"
+                else:
+                    if size not in torch_tiled:
+                        torch_tiled[size] = quality_on_set(FixedSizeRunner(reference, size), pairs, args.scale)["psnr_y"]
+                    tiled = {"psnr_y": quality_on_set(artifact.runner(), pairs, args.scale)["psnr_y"],
+                             "torch_psnr_y": torch_tiled[size], "tile": list(size)}
+                artifact.parity["quality"]["tiled"] = tiled
         if artifact.target == "coreml":
             from .coreml_export import parity_verdict
 
