@@ -24,10 +24,10 @@ import numpy as np
 
 from .errors import UserError, run_cli
 from .export_report import (
-    Artifact, CachedRunner, FixedSizeRunner, load_calibration_images, parity_crops, photo_verdict, parity_on_photos, quality_on_set, random_crops,
+    Artifact, CachedRunner, FixedSizeRunner, expand_groups_cost, load_calibration_images, parity_crops, photo_verdict, parity_on_photos, quality_on_set, random_crops,
     render_table, sidecar, tool_versions, write_json_atomic,
 )
-from .models import SRDeploy, build_model
+from .models import SRDeploy
 from .weights import LoadedWeights, resolve_weights
 
 #: Default static input: a 128x128 tile (512x512 out at x4), the tile size mobile SR models are
@@ -115,7 +115,9 @@ def export_tflite(job: Job) -> list[Artifact]:
         t = job.lap("tflite: int8 (calibration + quantization)", t)
         job.notes["calibration"] = {
             "source": job.calib_dir or "scikit-image sample photos", "images": len(images),
-            "crops": job.calib_count, "crop_size": CALIB_CROP, "ranges": "min/max; input and output clamp pinned to [0, 1]",
+            "crops": job.calib_count, "crop_size": CALIB_CROP,
+            "method": "min/max ranges (input and output clamp pinned to [0, 1], concatenations x0.85), "
+                      "bias correction, per-channel int8 weights",
         }
     shutil.rmtree(scratch)
     artifacts = []
@@ -268,24 +270,6 @@ def _make_workdir(out: Path) -> Path:
         raise UserError(f"output folder {out} is not writable ({exc.strerror or exc})") from None
 
 
-def _expand_groups_cost(job: Job) -> dict[str, Any]:
-    """Mult-Adds of the grouped network and of its dense block-diagonal rewrite, at the tile and at 720p out."""
-    from .complexity import count_mult_adds, sr_mult_adds
-
-    header = job.weights.header
-    dense = build_model(header.arch, 1, header.scales, header.channels)
-    h, w = job.input_size or (180, 320)
-    cost = {
-        "tile": [h, w],
-        "grouped_mult_adds": count_mult_adds(job.module, (1, 3, h, w)),
-        "dense_mult_adds": count_mult_adds(SRDeploy(dense, job.scale), (1, 3, h, w)),
-        "grouped_mult_adds_720p": sr_mult_adds(job.module.model, job.scale),
-        "dense_mult_adds_720p": sr_mult_adds(dense, job.scale),
-    }
-    cost["factor"] = round(cost["dense_mult_adds"] / cost["grouped_mult_adds"], 2)
-    return cost
-
-
 def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -341,8 +325,7 @@ def _run(args, targets, precisions, input_size, pairs, weights, module, out, wor
     }
     report: dict[str, Any] = {**common, "artifacts": []}
     if args.expand_groups:
-        report["expand_groups_cost"] = cost = _expand_groups_cost(Job(module, weights, args.scale, args.groups, input_size,
-                                                                      (), args.io, None, 1, True, workdir))
+        report["expand_groups_cost"] = cost = expand_groups_cost(module, weights.header, args.scale, input_size)
         print(f"--expand-groups: {cost['grouped_mult_adds'] / 1e9:.2f} G -> {cost['dense_mult_adds'] / 1e9:.2f} G "
               f"Mult-Adds per {cost['tile'][0]}x{cost['tile'][1]} tile (x{cost['factor']}); "
               f"{cost['grouped_mult_adds_720p'] / 1e9:.2f} G -> {cost['dense_mult_adds_720p'] / 1e9:.2f} G at 720p out")

@@ -20,14 +20,18 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
+from torch import nn
 
 from converters.runner import Runner
 
+from .complexity import count_mult_adds, sr_mult_adds
 from .data import IMAGE_EXTENSIONS, EvalPair, to_rgb_u8
 from .errors import UserError
 from .evaluation import evaluate_runner
 from .imageio import read_image
+from .models import SRDeploy, build_model
 from .photos import sample_photos
+from .weights import Header
 
 #: Distributions whose versions go into every sidecar (those absent are skipped).
 TOOLS: tuple[str, ...] = (
@@ -177,6 +181,25 @@ def quality_on_set(runner: Runner, pairs: list[EvalPair], scale: int) -> dict[st
     """Y-PSNR/SSIM on an evaluation set (the paper's convention), rounded for the report."""
     result = evaluate_runner(runner, pairs, scale)
     return {"psnr_y": round(result["psnr_y"], 3), "ssim_y": round(result["ssim_y"], 4), "count": result["count"]}
+
+
+def expand_groups_cost(module: nn.Module, header: Header, scale: int, input_size: tuple[int, int] | None) -> dict[str, Any]:
+    """Mult-Adds of the grouped network and of its dense block-diagonal rewrite (``--expand-groups``).
+
+    Per input tile (180x320, i.e. 720p out at x4, for a dynamic model) and at the paper's 720p
+    output; the dense network is the same architecture with ``groups=1``.
+    """
+    dense = build_model(header.arch, 1, header.scales, header.channels)
+    h, w = input_size or (180, 320)
+    cost: dict[str, Any] = {
+        "tile": [h, w],
+        "grouped_mult_adds": count_mult_adds(module, (1, 3, h, w)),
+        "dense_mult_adds": count_mult_adds(SRDeploy(dense, scale), (1, 3, h, w)),
+        "grouped_mult_adds_720p": sr_mult_adds(module.model, scale),
+        "dense_mult_adds_720p": sr_mult_adds(dense, scale),
+    }
+    cost["factor"] = round(cost["dense_mult_adds"] / cost["grouped_mult_adds"], 2)
+    return cost
 
 
 def write_json_atomic(path: Path, obj: Any) -> None:
