@@ -92,13 +92,18 @@ def export_tflite(job: Job) -> list[Artifact]:
     """TFLite through a dynamic-size ONNX and onnx2tf: fp32, fp16 (float16 weights), int8 (full integer)."""
     from converters.onnx_export import export_onnx as to_onnx
     from converters.tflite import delegate_violations, float_tflite, onnx_to_keras, quantize_int8, summarize
+    from converters.onnx_runner import load_runner as load_onnx_runner
     from converters.tflite_runner import load_runner
+
+    from .tiling import TorchRunner
 
     scratch = job.workdir / "scratch"
     scratch.mkdir()
     onnx_path = scratch / "dynamic.onnx"
     t = time.perf_counter()
     _, stats = to_onnx(job.module, onnx_path, None, expand_groups=job.expand_groups)
+    # The intermediate ONNX in ONNX Runtime against PyTorch, before onnx2tf sees it.
+    onnx_parity = parity_on_photos(load_onnx_runner(onnx_path), TorchRunner(job.module, job.scale), parity_crops((64, 64), 1))
     t = job.lap("tflite: torch -> onnx", t)
     keras_model = onnx_to_keras(onnx_path, scratch)
     t = job.lap("tflite: onnx2tf (incl. TensorFlow import)", t)
@@ -130,6 +135,7 @@ def export_tflite(job: Job) -> list[Artifact]:
             "ops": dict(sorted(summary.ops.items())), "max_rank": summary.max_rank,
             "internal_requantize": summary.internal_quantize,
             "delegate_ready": not problems, "problems": problems, "shaping": stats,
+            "onnx_runtime_vs_torch": onnx_parity,
         }
         io = {"inputs": summary.inputs, "outputs": summary.outputs}
         for entry in io["inputs"] + io["outputs"]:
