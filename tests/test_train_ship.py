@@ -48,3 +48,24 @@ def test_ship_writes_weights_card_and_curve(tmp_path: Path) -> None:
     assert (dest / "val_curve.png").stat().st_size > 1000
     assert loaded.model.scales == (2, 3, 4)
     assert not list(dest.glob(".*"))  # no temporary files left behind
+
+
+def test_embedded_default_matches_its_card(shared: Path) -> None:
+    """The shipped weights are PCARN-M g4 x2/x3/x4, the card names their SHA-256, and Set5 x4
+    scores what the card and the file's own metadata say."""
+    from pcarn_mobile.data import load_eval_set
+    from pcarn_mobile.evaluation import evaluate_runner
+    from pcarn_mobile.tiling import TorchRunner
+    from pcarn_mobile.weights import DEFAULT_WEIGHTS, sha256_of
+
+    if not DEFAULT_WEIGHTS.is_file():
+        pytest.skip("no embedded default weights in this checkout")
+    loaded = load_weights(DEFAULT_WEIGHTS, groups=4)
+    assert (loaded.header.arch, loaded.header.scales) == ("pcarn_m", (2, 3, 4))
+    assert DEFAULT_WEIGHTS.stat().st_size < 1_800_000  # fp32 state dict, weight-tied blocks stored once
+    card = DEFAULT_WEIGHTS.with_name("MODEL_CARD.md").read_text()
+    assert sha256_of(DEFAULT_WEIGHTS) in card
+    claimed = loaded.meta["results"]["Set5_x4"]
+    assert f"| Set5 | x4 | {claimed:.2f} |" in card
+    result = evaluate_runner(TorchRunner(loaded.model, 4), load_eval_set(shared / "data" / "Set5" / "x4", 4), 4)
+    assert result["psnr_y"] == pytest.approx(claimed, abs=0.005)

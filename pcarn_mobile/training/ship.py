@@ -161,7 +161,7 @@ def render_card(info: dict[str, Any]) -> str:
                 r = res[(name, s)]
                 target = TARGETS.get((name, s))
                 mark = "" if target is None else f"{target:.1f} ({'met' if r['psnr_y'] >= target else 'not met'})"
-                lines.append(f"| {name} | x{s} | {r['psnr_y']:.2f} | {BICUBIC[(name, s)]:.2f} | "
+                lines.append(f"| {name} | x{s} | {round(r['psnr_y'], 3):.2f} | {BICUBIC[(name, s)]:.2f} | "
                              f"{UPSTREAM_L1[(name, s)]:.2f} | {mark} |")
     lines += [
         "",
