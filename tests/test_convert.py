@@ -156,6 +156,15 @@ def test_int8_set5_quality_with_upstream_weights(upstream_int8_run):
     assert upstream_int8_run["artifacts"]["fp32"]["parity"]["quality"]["psnr_y"] == pytest.approx(31.90, abs=0.02)
 
 
+def test_upstream_files_are_delegate_ready(upstream_int8_run):
+    """Trained weights change calibrated ranges, hence where the quantizer puts requantize ops."""
+    for precision, meta in upstream_int8_run["artifacts"].items():
+        graph = meta["graph"]
+        print(f"\n{meta['file']}: ops {graph['ops']}, max tensor rank {graph['max_rank']}, "
+              f"internal requantize {graph['internal_requantize']}")
+        assert graph["delegate_ready"] and graph["problems"] == [] and graph["max_rank"] <= 4
+
+
 @pytest.fixture(scope="module")
 def upstream_int8_run(upstream_l1, shared, tmp_path_factory) -> dict:
     out = tmp_path_factory.mktemp("upstream")
