@@ -37,8 +37,10 @@ PRECISIONS: tuple[str, ...] = ("fp32", "fp16", "int8")
 INT8_IO: tuple[str, ...] = ("int8", "uint8", "float")
 
 #: Ops a static-size float model may hold: what GPU/NNAPI/XNNPACK delegates take whole.
+#: DEPTHWISE_CONV_2D only appears for groups = channels (64), where it is TFLite's own form of
+#: that convolution and every delegate's fastest.
 DELEGATE_OPS = frozenset({
-    "CONV_2D", "DEPTH_TO_SPACE", "ADD", "CONCATENATION", "SPLIT",
+    "CONV_2D", "DEPTHWISE_CONV_2D", "DEPTH_TO_SPACE", "ADD", "CONCATENATION", "SPLIT",
     "RELU", "MINIMUM", "MAXIMUM", "RELU_0_TO_1",
 })
 #: Ops no delegate-ready graph may hold, whatever its size.
