@@ -13,10 +13,12 @@ the calibration crops (any size: every op is shape-agnostic, so small crops cali
 large static model at a fraction of the cost), each activation's range is recorded, tensors
 that only feed the output clamp get the clamp's own [0, 1] range (the int8 conv then saturates
 exactly where the clamp would, at full output resolution), concatenation ranges are narrowed
-(:data:`CONCAT_RANGE`), the float biases are corrected for the mean shift int8 weight rounding
-causes (empirical bias correction), and TensorFlow's MLIR quantizer writes the full-integer
-model from those ranges, per-channel weights by default. Set5 x4 with the authors' PCARN-M-L1:
-plain min/max 31.819 dB, + bias correction 31.831, + concatenation ranges 31.854 (fp32 31.900).
+and tied together where int8 needs one scale (:data:`CONCAT_RANGE`; without that the quantizer
+inserts a requantizing QUANTIZE op mid-graph), the float biases are corrected for the mean
+shift int8 weight rounding causes (empirical bias correction), and TensorFlow's MLIR quantizer
+writes the full-integer model from those ranges, per-channel weights by default. Set5 x4 with
+the authors' PCARN-M-L1: plain min/max 31.819 dB, + bias correction 31.831, + concatenation
+ranges 31.849 (fp32 31.900).
 """
 from __future__ import annotations
 
@@ -47,12 +49,14 @@ DELEGATE_OPS = frozenset({
 FORBIDDEN_DYNAMIC = frozenset({"TRANSPOSE"})
 MAX_RANK = 4
 
-#: Calibrated ranges of CONCATENATION outputs are narrowed by this factor. A concatenation's
-#: range is the union of its inputs' (they share one int8 scale), set by a few extreme
-#: channels; narrowing it trades rare clipping for resolution everywhere else. 0.85 was chosen
-#: on Set5 x4 (+0.023 dB Y-PSNR over plain min/max) and holds on Set14 x4 (+0.007 dB); other
-#: tensors are best at plain min/max (narrowing residual ADDs by 0.85 costs 0.9 dB).
-CONCAT_RANGE = 0.85
+#: Calibrated ranges of CONCATENATION outputs are narrowed by this factor. int8 ties every
+#: concatenation to one scale shared by its inputs, and concatenations that share an input or
+#: feed one another (PCARN's local and global cascades) to one common scale, so their range is
+#: the union of many tensors', set by a few extreme channels; narrowing it trades rare clipping
+#: for resolution everywhere else. Chosen on Set5 x4 and checked on Set14 x4 (authors'
+#: PCARN-M-L1): x1.0 31.831 / 28.404 dB, x0.85 31.848 / 28.406, x0.75 31.849 / 28.411,
+#: x0.7 31.844 / 28.413. Other tensors are best at plain min/max (residual ADDs at x0.85: -0.9 dB).
+CONCAT_RANGE = 0.75
 
 #: Ops through which a tensor reaches the output only via the [0, 1] clamp.
 _CLAMP_OPS = frozenset({"RELU", "MINIMUM", "MAXIMUM", "RELU_0_TO_1"})
@@ -229,6 +233,19 @@ def quantize_int8(
     return quantize_from_stats(float_model, activation_stats(float_model, samples), io, per_channel, bias_correction)
 
 
+def _same_scale_concats(concat_ops) -> list[set[int]]:
+    """Concatenation outputs that int8 ties to one scale: linked by a shared input or by feeding one another."""
+    groups: list[tuple[set[int], set[int]]] = []  # (all tensors touched, outputs)
+    for op in concat_ops:
+        touched, outputs = {int(i) for i in op.inputs} | {int(op.outputs[0])}, {int(op.outputs[0])}
+        for g in [g for g in groups if g[0] & touched]:
+            groups.remove(g)
+            touched |= g[0]
+            outputs |= g[1]
+        groups.append((touched, outputs))
+    return [outputs for _, outputs in groups if len(outputs) > 1]
+
+
 def quantize_from_stats(
     float_model: bytes, stats: ActivationStats, io: str = "int8", per_channel: bool = True, bias_correction: bool = True
 ) -> bytes:
@@ -243,11 +260,13 @@ def quantize_from_stats(
         _correct_biases(model, stats)
     sg = model.subgraphs[0]
     pinned = _clamp_chain(model) | {int(sg.inputs[0])}
-    concat = {
-        int(o) for op in sg.operators for o in op.outputs
-        if flatbuffer_utils.opcode_to_name(model, op.opcodeIndex) == "CONCATENATION"
-    }
-    for i, (lo, hi) in stats.ranges.items():
+    concat_ops = [op for op in sg.operators if flatbuffer_utils.opcode_to_name(model, op.opcodeIndex) == "CONCATENATION"]
+    concat = {int(op.outputs[0]) for op in concat_ops}
+    ranges = dict(stats.ranges)
+    for group in _same_scale_concats(concat_ops):
+        lo, hi = min(ranges[o][0] for o in group), max(ranges[o][1] for o in group)
+        ranges.update({o: (lo, hi) for o in group})
+    for i, (lo, hi) in ranges.items():
         if i in pinned:
             lo, hi = 0.0, 1.0
         elif i in concat:
@@ -275,7 +294,7 @@ class GraphSummary:
     dynamic: bool = False
     inputs: list[dict] = field(default_factory=list)
     outputs: list[dict] = field(default_factory=list)
-    internal_quantize: int = 0  # requantize ops between two int8 tensors (not at the edges)
+    internal_quantize: int = 0  # QUANTIZE/DEQUANTIZE of activations away from the graph's edges
     non_constant_dequantize: int = 0
 
 
@@ -294,12 +313,13 @@ def summarize(model_bytes: bytes) -> GraphSummary:
         for op in sg.operators:
             name = flatbuffer_utils.opcode_to_name(model, op.opcodeIndex)
             summary.ops[name] += 1
-            if name == "QUANTIZE" and not (set(int(i) for i in op.inputs) | set(int(o) for o in op.outputs)) & edges:
-                summary.internal_quantize += 1
-            if name == "DEQUANTIZE":
+            if name in ("QUANTIZE", "DEQUANTIZE"):
                 data = model.buffers[sg.tensors[op.inputs[0]].buffer].data
-                if data is None or len(data) == 0:
+                constant = data is not None and len(data) > 0  # float16 weights in an fp16 file
+                if name == "DEQUANTIZE" and not constant:
                     summary.non_constant_dequantize += 1
+                if not constant and not ({int(i) for i in op.inputs} | {int(o) for o in op.outputs}) & edges:
+                    summary.internal_quantize += 1
     interpreter = Interpreter(model_content=model_bytes)
     for key, details in (("inputs", interpreter.get_input_details()), ("outputs", interpreter.get_output_details())):
         for d in details:
@@ -319,11 +339,14 @@ def delegate_violations(summary: GraphSummary, precision: str) -> list[str]:
     """Why a file is not delegate-ready; empty when it is.
 
     Static size: only :data:`DELEGATE_OPS`, plus float16 weight DEQUANTIZE (fp16) or
-    QUANTIZE/DEQUANTIZE (int8). Dynamic size: no TRANSPOSE. Always: no tensor above rank 4.
+    QUANTIZE/DEQUANTIZE at the input and output (int8). Dynamic size: no TRANSPOSE. Always: no
+    tensor above rank 4 and no (de)quantization of activations inside the graph.
     """
     problems = []
     if summary.max_rank > MAX_RANK:
         problems.append(f"a tensor of rank {summary.max_rank}")
+    if summary.internal_quantize:
+        problems.append(f"{summary.internal_quantize} QUANTIZE/DEQUANTIZE inside the graph")
     allowed = set(DELEGATE_OPS)
     if precision == "fp16":
         allowed.add("DEQUANTIZE")

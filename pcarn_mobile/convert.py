@@ -91,7 +91,7 @@ def export_onnx(job: Job) -> list[Artifact]:
 def export_tflite(job: Job) -> list[Artifact]:
     """TFLite through a dynamic-size ONNX and onnx2tf: fp32, fp16 (float16 weights), int8 (full integer)."""
     from converters.onnx_export import export_onnx as to_onnx
-    from converters.tflite import delegate_violations, float_tflite, onnx_to_keras, quantize_int8, summarize
+    from converters.tflite import CONCAT_RANGE, delegate_violations, float_tflite, onnx_to_keras, quantize_int8, summarize
     from converters.onnx_runner import load_runner as load_onnx_runner
     from converters.tflite_runner import load_runner
 
@@ -121,7 +121,7 @@ def export_tflite(job: Job) -> list[Artifact]:
         job.notes["calibration"] = {
             "source": job.calib_dir or "scikit-image sample photos", "images": len(images),
             "crops": job.calib_count, "crop_size": CALIB_CROP,
-            "method": "min/max ranges (input and output clamp pinned to [0, 1], concatenations x0.85), "
+            "method": f"min/max ranges (input and output clamp pinned to [0, 1], concatenations tied x{CONCAT_RANGE}), "
                       "bias correction, per-channel int8 weights",
         }
     shutil.rmtree(scratch)

@@ -163,6 +163,7 @@ def test_upstream_files_are_delegate_ready(upstream_int8_run):
         print(f"\n{meta['file']}: ops {graph['ops']}, max tensor rank {graph['max_rank']}, "
               f"internal requantize {graph['internal_requantize']}")
         assert graph["delegate_ready"] and graph["problems"] == [] and graph["max_rank"] <= 4
+        assert graph["internal_requantize"] == 0
 
 
 @pytest.fixture(scope="module")

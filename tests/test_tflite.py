@@ -85,6 +85,8 @@ def test_whitelist_check_catches_forbidden_ops():
     assert "a tensor of rank 6" in problems and "2 x TRANSPOSE" in problems and "4 x RESHAPE" in problems
     dynamic = GraphSummary(ops=Counter({"CONV_2D": 3, "SHAPE": 1, "TRANSPOSE": 1}), max_rank=4, dynamic=True)
     assert delegate_violations(dynamic, "fp32") == ["1 x TRANSPOSE"]
+    requantized = GraphSummary(ops=Counter({"CONV_2D": 3, "QUANTIZE": 2}), max_rank=4, internal_quantize=1)
+    assert delegate_violations(requantized, "int8") == ["1 QUANTIZE/DEQUANTIZE inside the graph"]
 
 
 def _reference(converted, x: np.ndarray) -> np.ndarray:
