@@ -2,7 +2,7 @@
 
 A tiny x3 network (through ``export_coreml_artifacts``) keeps most conversions to a second or two;
 one CLI run converts the real PCARN-M (random-init), and the bad-input
-runs fail before any conversion. The true default run is timed by benchmarks/coreml_convert_time.py. PCARN-M numerics are in test_coreml.py.
+runs fail before any conversion. The true default run is timed by `benchmarks/convert_time.py --target coreml`. PCARN-M numerics are in test_coreml.py.
 """
 from __future__ import annotations
 
