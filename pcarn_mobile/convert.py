@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import re
 import shutil
 import tempfile
@@ -27,6 +26,7 @@ from .export_report import (
     Artifact, CachedRunner, FixedSizeRunner, expand_groups_cost, load_calibration_images, parity_crops, photo_verdict, parity_on_photos, quality_on_set, random_crops,
     render_table, sidecar, tool_versions, write_json_atomic,
 )
+from .machine import describe_machine
 from .models import SRDeploy
 from .weights import LoadedWeights, resolve_weights
 
@@ -393,7 +393,7 @@ def _run(args, targets, precisions, input_size, pairs, weights, module, out, wor
                 shutil.rmtree(dst)
             os.replace(src, dst)
     report["wall_time_s"] = round(time.perf_counter() - start, 1)
-    report["machine"] = f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.system()}"
+    report["machine"] = describe_machine()
     write_json_atomic(out / "report.json", report)
     return report
 
