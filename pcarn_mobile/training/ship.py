@@ -189,22 +189,24 @@ def schedule_text(cfg: dict[str, Any]) -> str:
     return "; ".join(f"x{g:g} every {int(d):,} steps from step {int(st):,}" for st, d, g in history)
 
 
-def outlook(curve: list[tuple[int, float, float]], cfg: dict[str, Any]) -> str:
-    """A plain statement from the curve's last stretch; no extrapolation beyond what it shows."""
+def outlook(curve: list[tuple[int, float, float]], cfg: dict[str, Any], lr_now: float | None) -> str:
+    """A plain statement from the curve's last stretch and the learning rate; no extrapolation."""
     if len(curve) < 2:
         return "Too few validation points to say."
     last, prev = curve[-1], curve[max(0, len(curve) - 5)]
-    gain = last[2] - prev[2]
-    steps = last[0] - prev[0]
-    trend = ("it is still rising, so more steps will help" if gain > 0.05 else
-             "it has flattened at this learning rate: a lower one (decay) or more data/steps is what is left")
+    gain, steps = last[2] - prev[2], last[0] - prev[0]
+    decayed = lr_now is not None and lr_now < cfg["lr"] / 8
+    trend = "still rising" if gain > 0.05 else "nearly flat"
+    lr_note = (f" at a learning rate already decayed to {lr_now:.2g} (from {cfg['lr']:g}), so more steps on this "
+               "schedule add little; the gains came mostly before each decay" if decayed else "")
     return (
-        f"Over the last {steps:,} steps validation changed by {gain:+.2f} dB (to {last[2]:.2f}); {trend}. The upstream model got to 31.90 dB (Set5 x4) with 600k steps of "
-        "batch 64 on DIV2K; this run saw a small fraction of that (about "
-        f"{last[0] * cfg['batch'] * cfg['patch'] ** 2 / (600_000 * 64 * 48 ** 2):.2%} of its LR pixels). "
-        "Continue with `python -m pcarn_mobile.train --out RUN_DIR --resume --steps N` (same schedule) "
-        "or start a new run from these weights with `--init RUN_DIR/best.pt --lr ...` for a new schedule; "
-        "on a GPU, `--recipe paper` under torchrun."
+        f"Over the last {steps:,} steps validation changed by {gain:+.2f} dB (to {last[2]:.2f}): {trend}{lr_note}. "
+        "The upstream model got to 31.90 dB (Set5 x4) with 600k steps of batch 64 on DIV2K (800 2K images); "
+        f"this run saw about {last[0] * cfg['batch'] * cfg['patch'] ** 2 / (600_000 * 64 * 48 ** 2):.2%} of its "
+        "LR pixels, from 171 smaller images. Closing the gap needs orders of magnitude more compute, and more data "
+        "helps too: continue with `python -m pcarn_mobile.train --out RUN_DIR --resume --steps N --decay-every D` "
+        "(a longer decay restarts the learning rate from its schedule value), or train on a GPU with "
+        "`--recipe paper` (under torchrun for several)."
     )
 
 
@@ -216,9 +218,10 @@ def ship(run: Path, dest: Path, data_root: Path) -> dict[str, Any]:
     meta, cfg = loaded.meta, loaded.meta.get("config", {})
     if loaded.header.arch != "pcarn_m" or loaded.header.groups != 4 or tuple(loaded.header.scales) != SCALES:
         raise UserError(f"{best} is not a PCARN-M, groups 4, x2/x3/x4 network: it cannot be the default")
-    run_step = meta["step"]
+    run_step, lr_now = meta["step"], None
     if (run / LAST).is_file():
-        run_step = int(torch.load(run / LAST, map_location="cpu", weights_only=True)["step"])
+        last = torch.load(run / LAST, map_location="cpu", weights_only=True)
+        run_step, lr_now = int(last["step"]), float(last["objective"]["optimizer"]["param_groups"][0]["lr"])
     curve = read_curve(run)
     results = evaluate_all(loaded.model, data_root)
     data = ", ".join(f"{Path(d).name} ({sum(1 for _ in Path(d).iterdir())} images)" for d in cfg["data"])
@@ -235,7 +238,7 @@ def ship(run: Path, dest: Path, data_root: Path) -> dict[str, Any]:
     if curve:
         plot_curve(curve, meta.get("val", "Set5/x4"), dest / "val_curve.png")
     info = {**provenance, "config": cfg, "results": results, "curve": curve, "run_step": run_step,
-            "sha256": sha256_of(weights), "val_name": meta.get("val", "Set5/x4"), "outlook": outlook(curve, cfg)}
+            "sha256": sha256_of(weights), "val_name": meta.get("val", "Set5/x4"), "outlook": outlook(curve, cfg, lr_now)}
     write_card(dest / "MODEL_CARD.md", info)
     for path in dest.glob("*"):
         if path.name in (weights.name, "MODEL_CARD.md", "val_curve.png"):
