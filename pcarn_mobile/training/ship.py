@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -24,6 +23,7 @@ import torch
 from ..data import load_eval_set
 from ..errors import UserError, run_cli
 from ..evaluation import evaluate_runner
+from ..machine import describe_machine
 from ..shared import shared_dir
 from ..tiling import TorchRunner
 from ..weights import DEFAULT_WEIGHTS, load_weights, save_checkpoint, sha256_of
@@ -42,16 +42,8 @@ TARGETS = {("Set5", 4): 31.0, ("Set5", 2): 37.0, ("Set14", 4): 27.9}
 
 
 def machine() -> str:
-    """CPU model and core count, for the card: figures mean little without the machine."""
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{model}, {os.cpu_count()} cores visible, {platform.system()} (torch {torch.__version__}, CPU)"
+    """The shared machine line, plus the torch build the figures came from."""
+    return f"{describe_machine()}; torch {torch.__version__}"
 
 
 def evaluate_all(model: torch.nn.Module, data_root: Path) -> dict[tuple[str, int], dict[str, float]]:
@@ -142,7 +134,8 @@ def render_card(info: dict[str, Any]) -> str:
         "  Never Set5 or Set14: those are the evaluation sets below.",
         f"- Steps: {info['step']:,} (best validation checkpoint; the run had done {info['run_step']:,} when shipped)",
         f"- Training wall time: {info['wall_s'] / 3600:.2f} h to this checkpoint",
-        f"- Machine: {info['machine']}; shared with other work (the run was niced), so steps/s is not a benchmark",
+        f"- Machine: {info['machine']} (when shipped); shared with other work (the run was niced), so steps/s is "
+        "not a benchmark",
         f"- Recipe: L1 loss, Adam (0.9, 0.999, eps 1e-8), initial lr {cfg['lr']:g}, step decay {schedule_text(cfg)}, "
         f"gradient-norm clip {cfg['clip']:g}, batch {cfg['batch']} x {cfg['patch']}px LR patches, "
         "one scale per batch from x2/x3/x4, random flips and 90-degree turns, Table-3 init (uniform +-sqrt(1/fan_in)), "
