@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from pcarn_mobile.errors import run_cli
 from pcarn_mobile.imageio import write_image
 from pcarn_mobile.photos import sample_photos
 from pcarn_mobile.train import main
 from pcarn_mobile.training.data import PatchSampler
 from pcarn_mobile.weights import load_weights
+from clitools import cli_error
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -115,14 +115,6 @@ def test_interrupted_then_resumed_equals_uninterrupted(
         assert [int(r["step"]) for r in csv.DictReader(fh)] == [5, 10, 15, 20]
 
 
-def cli_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as exc:
-        run_cli(main, argv)
-    assert exc.value.code == 2
-    err = capsys.readouterr().err
-    assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
-    return err
 
 
 def test_corrupt_last_pt_stops_resume(folders: tuple[Path, Path], tmp_path: Path,
@@ -132,23 +124,23 @@ def test_corrupt_last_pt_stops_resume(folders: tuple[Path, Path], tmp_path: Path
     log = (out / "train.csv").read_text()
     data = (out / "last.pt").read_bytes()
     (out / "last.pt").write_bytes(data[: len(data) // 2])
-    err = cli_error(["--out", str(out), "--resume"], capsys)
+    err = cli_error(main, ["--out", str(out), "--resume"], capsys)
     assert "damaged" in err and "last.pt" in err
     (out / "last.pt").write_bytes(b"not a checkpoint at all")
-    assert "damaged" in cli_error(base_args(folders[0], out, 4) + ["--resume"], capsys)
+    assert "damaged" in cli_error(main, base_args(folders[0], out, 4) + ["--resume"], capsys)
     assert (out / "train.csv").read_text() == log  # nothing was trained over the broken run
 
 
 def test_resume_and_fresh_run_mistakes(folders: tuple[Path, Path], tmp_path: Path,
                                        capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "run"
-    assert "no last.pt" in cli_error(["--out", str(out), "--resume"], capsys)
+    assert "no last.pt" in cli_error(main, ["--out", str(out), "--resume"], capsys)
     assert main(base_args(folders[0], out, 1)) == 0
-    assert "--resume" in cli_error(base_args(folders[0], out, 2), capsys)  # would overwrite a run
-    err = cli_error(["--out", str(out), "--resume", "--groups", "8"], capsys)
+    assert "--resume" in cli_error(main, base_args(folders[0], out, 2), capsys)  # would overwrite a run
+    err = cli_error(main, ["--out", str(out), "--resume", "--groups", "8"], capsys)
     assert "groups" in err and "run has 4" in err
-    assert "--patch" in cli_error(base_args(folders[0], tmp_path / "big", 1)[:-8] + ["--patch", "500"], capsys)
-    assert "--data" in cli_error(["--out", str(tmp_path / "x")], capsys)
+    assert "--patch" in cli_error(main, base_args(folders[0], tmp_path / "big", 1)[:-8] + ["--patch", "500"], capsys)
+    assert "--data" in cli_error(main, ["--out", str(tmp_path / "x")], capsys)
 
 
 def test_resume_may_change_the_step_decay(folders: tuple[Path, Path], tmp_path: Path) -> None:

@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from pcarn_mobile.errors import run_cli
 from pcarn_mobile.imageio import write_image
 from pcarn_mobile.models import build_model
 from pcarn_mobile.photos import sample_photos
 from pcarn_mobile.train import main
 from pcarn_mobile.training.gan import MultiScaleDiscriminator, VGG19Features
 from pcarn_mobile.weights import Header, load_weights, save_checkpoint
+from clitools import cli_error
 
 #: Indices of the conv layers in torchvision's ``vgg19().features`` up to conv5_4.
 TORCHVISION_CONV_INDICES = (0, 2, 5, 7, 10, 12, 14, 16, 19, 21, 23, 25, 28, 30, 32, 34)
@@ -81,20 +81,12 @@ def test_stage_two_smoke_30_steps(setup: dict[str, Path]) -> None:
     assert any(not torch.equal(trained[k], start[k]) for k in start)
 
 
-def cli_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as exc:
-        run_cli(main, argv)
-    assert exc.value.code == 2
-    err = capsys.readouterr().err
-    assert err.startswith("error: ") and err.count("\n") == 1
-    return err
 
 
 def test_stage_two_refusals(setup: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert "--vgg-weights" in cli_error(gan_args(setup, tmp_path / "a", 2), capsys)
+    assert "--vgg-weights" in cli_error(main, gan_args(setup, tmp_path / "a", 2), capsys)
     args = gan_args(setup, tmp_path / "b", 2)
     args[args.index("--init") : args.index("--init") + 2] = []
-    assert "--init" in cli_error(args + ["--vgg-weights", str(setup["vgg"])], capsys)
-    assert "not a torchvision VGG19" in cli_error(gan_args(setup, tmp_path / "c", 2) + ["--vgg-weights", str(setup["init"])], capsys)
-    assert "not found" in cli_error(gan_args(setup, tmp_path / "d", 2) + ["--vgg-weights", str(tmp_path / "no.pth")], capsys)
+    assert "--init" in cli_error(main, args + ["--vgg-weights", str(setup["vgg"])], capsys)
+    assert "not a torchvision VGG19" in cli_error(main, gan_args(setup, tmp_path / "c", 2) + ["--vgg-weights", str(setup["init"])], capsys)
+    assert "not found" in cli_error(main, gan_args(setup, tmp_path / "d", 2) + ["--vgg-weights", str(tmp_path / "no.pth")], capsys)

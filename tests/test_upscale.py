@@ -15,6 +15,7 @@ from pcarn_mobile.models import build_model
 from pcarn_mobile.photos import sample_photos
 from pcarn_mobile.tiling import DEFAULT_OVERLAP, RECEPTIVE_RADIUS, TorchRunner, upscale_array, upscale_image
 from pcarn_mobile.upscale import main
+from clitools import cli_error
 
 
 @pytest.fixture(scope="module")
@@ -120,13 +121,6 @@ def test_cli_round_trip_keeps_layout_and_depth(tmp_path: Path, capsys: pytest.Ca
     assert "wrote" in capsys.readouterr().out
 
 
-def _cli_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
-    with pytest.raises(SystemExit) as e:
-        run_cli(main, argv)
-    assert e.value.code == 2
-    err = capsys.readouterr().err
-    assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
-    return err
 
 
 def test_cli_bad_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -135,12 +129,12 @@ def test_cli_bad_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     (tmp_path / "junk.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
     (tmp_path / "afile").write_text("x")
     run = ["--scale", "2", "--random-init"]
-    assert "junk.png" in _cli_error([str(tmp_path / "junk.png"), str(tmp_path / "o.png"), *run], capsys)
-    assert "not found" in _cli_error([str(tmp_path / "missing.png"), str(tmp_path / "o.png"), *run], capsys)
-    assert "does not exist" in _cli_error([str(src), str(tmp_path / "no" / "o.png"), *run], capsys)
-    assert "is not a folder" in _cli_error([str(src), str(tmp_path / "afile" / "o.png"), *run], capsys)
+    assert "junk.png" in cli_error(main, [str(tmp_path / "junk.png"), str(tmp_path / "o.png"), *run], capsys)
+    assert "not found" in cli_error(main, [str(tmp_path / "missing.png"), str(tmp_path / "o.png"), *run], capsys)
+    assert "does not exist" in cli_error(main, [str(src), str(tmp_path / "no" / "o.png"), *run], capsys)
+    assert "is not a folder" in cli_error(main, [str(src), str(tmp_path / "afile" / "o.png"), *run], capsys)
     write_image(tmp_path / "in16.png", np.zeros((8, 8), np.uint16))
-    assert "8 bits only" in _cli_error([str(tmp_path / "in16.png"), str(tmp_path / "o.jpg"), *run], capsys)
-    assert "unknown extension" in _cli_error([str(src), str(tmp_path / "o.xyz"), *run], capsys)
-    assert "x8" in _cli_error([str(src), str(tmp_path / "o.png"), "--scale", "8", "--random-init"], capsys)
+    assert "8 bits only" in cli_error(main, [str(tmp_path / "in16.png"), str(tmp_path / "o.jpg"), *run], capsys)
+    assert "unknown extension" in cli_error(main, [str(src), str(tmp_path / "o.xyz"), *run], capsys)
+    assert "x8" in cli_error(main, [str(src), str(tmp_path / "o.png"), "--scale", "8", "--random-init"], capsys)
     assert not (tmp_path / "o.png").exists()

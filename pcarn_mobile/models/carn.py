@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .layers import MeanShift, MULTI_SCALES, Upsampler, init_uniform_fan_in
+from .layers import MeanShift, MULTI_SCALES, Upsampler, cascade, init_uniform_fan_in
 
 
 class _ConvReLU(nn.Module):
@@ -51,12 +51,7 @@ class _CascadingBlock(nn.Module):
         self.c3 = _ConvReLU(channels * 4, channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        c1 = torch.cat([x, self.b1(x)], dim=1)
-        o1 = self.c1(c1)
-        c2 = torch.cat([c1, self.b1(o1)], dim=1)
-        o2 = self.c2(c2)
-        c3 = torch.cat([c2, self.b1(o2)], dim=1)
-        return self.c3(c3)
+        return cascade(x, [self.b1, self.b1, self.b1], [self.c1, self.c2, self.c3])
 
 
 class CARNM(nn.Module):
@@ -82,12 +77,7 @@ class CARNM(nn.Module):
 
     def forward(self, x: torch.Tensor, scale: int) -> torch.Tensor:
         x = self.entry(self.sub_mean(x))
-        c1 = torch.cat([x, self.b1(x)], dim=1)
-        o1 = self.c1(c1)
-        c2 = torch.cat([c1, self.b2(o1)], dim=1)
-        o2 = self.c2(c2)
-        c3 = torch.cat([c2, self.b3(o2)], dim=1)
-        o3 = self.c3(c3)
+        o3 = cascade(x, [self.b1, self.b2, self.b3], [self.c1, self.c2, self.c3])
         return self.add_mean(self.exit(self.upsample(o3, scale)))
 
 

@@ -18,6 +18,19 @@ RGB_MEAN: tuple[float, float, float] = (0.4488, 0.4371, 0.4040)
 MULTI_SCALES: tuple[int, ...] = (2, 3, 4)
 
 
+def cascade(x: torch.Tensor, blocks: list[nn.Module], fusions: list[nn.Module]) -> torch.Tensor:
+    """The cascading pattern, local and global: after each block, fuse everything seen so far.
+
+    ``c_i = cat(c_{i-1}, block_i(o_{i-1}))`` and ``o_i = fusion_i(c_i)``, starting from
+    ``c_0 = o_0 = x``; returns the last ``o``. The fusions are 1x1 convs (with a ReLU in CARN).
+    """
+    c = o = x
+    for block, fusion in zip(blocks, fusions):
+        c = torch.cat([c, block(o)], dim=1)
+        o = fusion(c)
+    return o
+
+
 class MeanShift(nn.Module):
     """Adds or subtracts the dataset mean with a frozen 1x1 convolution.
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .layers import EResidualBlock, MeanShift, MULTI_SCALES, ResidualBlock, Upsampler, init_uniform_fan_in
+from .layers import EResidualBlock, MeanShift, MULTI_SCALES, ResidualBlock, Upsampler, cascade, init_uniform_fan_in
 
 
 class CascadingBlock(nn.Module):
@@ -35,12 +35,7 @@ class CascadingBlock(nn.Module):
         self.c3 = nn.Conv2d(channels * 4, channels, 1, 1, 0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        c1 = torch.cat([x, self.b1(x)], dim=1)
-        o1 = self.c1(c1)
-        c2 = torch.cat([c1, self.b2(o1)], dim=1)
-        o2 = self.c2(c2)
-        c3 = torch.cat([c2, self.b3(o2)], dim=1)
-        return self.c3(c3)
+        return cascade(x, [self.b1, self.b2, self.b3], [self.c1, self.c2, self.c3])
 
 
 class PCARN(nn.Module):
@@ -75,12 +70,7 @@ class PCARN(nn.Module):
 
     def forward(self, x: torch.Tensor, scale: int) -> torch.Tensor:
         x = self.entry(self.sub_mean(x))
-        c1 = torch.cat([x, self.b1(x)], dim=1)
-        o1 = self.c1(c1)
-        c2 = torch.cat([c1, self.b2(o1)], dim=1)
-        o2 = self.c2(c2)
-        c3 = torch.cat([c2, self.b3(o2)], dim=1)
-        o3 = self.c3(c3)
+        o3 = cascade(x, [self.b1, self.b2, self.b3], [self.c1, self.c2, self.c3])
         out = self.upsample(o3 + x, scale)
         return self.add_mean(self.exit(out))
 
