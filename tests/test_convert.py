@@ -109,7 +109,7 @@ def test_run_writes_named_files_sidecars_and_report(small_run):
     assert names == sorted(["report.json", *stems, *(s + ".json" for s in stems)])
     assert "UNTRAINED" in stdout and "wall time" in stdout
     report = json.loads((out / "report.json").read_text())
-    assert report["wall_time_s"] > 0 and "CPU cores" in report["machine"]
+    assert report["wall_time_s"] > 0 and " cores" in report["machine"]
     assert [a["precision"] for a in report["artifacts"]] == ["fp32", "fp16", "int8"]
     for stem in stems:
         meta = json.loads((out / f"{stem}.json").read_text())
