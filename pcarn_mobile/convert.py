@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import tempfile
 import time
@@ -27,6 +26,7 @@ from .export_report import (
     render_table, sidecar, tool_versions, write_json_atomic,
 )
 from .machine import describe_machine
+from .modelargs import parse_hw
 from .models import SRDeploy
 from .weights import LoadedWeights, resolve_weights
 
@@ -233,15 +233,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _input_size(text: str | None) -> tuple[int, int]:
-    if text is None:
-        return DEFAULT_INPUT_SIZE
-    match = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
-    if not match or int(match[1]) < 1 or int(match[2]) < 1:
-        raise UserError(f"--input-size must be HxW with positive integers (e.g. 128x128), got {text!r}")
-    return int(match[1]), int(match[2])
-
-
 def _targets(name: str) -> list[str]:
     names = TARGET_SETS.get(name, (name,))
     missing = [n for n in names if n not in FORMATS]
@@ -295,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
         coreml_options = parse_options(args.compress, args.input_size, args.sizes, args.dynamic, args.tensor_io, args.min_ios)
     if "tflite" in targets and args.sizes:
         raise UserError("--sizes is for coreml; tflite takes one --input-size or --dynamic")
-    input_size = None if args.dynamic else _input_size(args.input_size)
+    input_size = None if args.dynamic else (parse_hw(args.input_size) if args.input_size else DEFAULT_INPUT_SIZE)
     if args.calib is not None:
         load_calibration_images(args.calib)  # fail before any conversion work
     pairs = None

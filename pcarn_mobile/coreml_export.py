@@ -18,12 +18,10 @@ from typing import Any
 
 from .errors import UserError
 from .export_report import Artifact, parity_crops, parity_on_photos, photo_verdict
+from .modelargs import parse_hw
 
 #: Largest Y-PSNR drop (dB) on --parity-data vs PyTorch that passes, by compression.
 SET_DROP_LIMIT: dict[str, float] = {"none": 0.02, "int8": 0.05, "palette6": 0.15}
-
-_HW = re.compile(r"^\s*(\d+)\s*[xX]\s*(\d+)\s*$")
-
 
 @dataclass(frozen=True)
 class CoreMLOptions:
@@ -33,14 +31,6 @@ class CoreMLOptions:
     compressions: tuple[str, ...] = ("none",)
     image_io: bool = True
     min_ios: int = 16
-
-
-def parse_hw(text: str, option: str = "--input-size") -> tuple[int, int]:
-    """``"180x320"`` -> (180, 320); anything else is a :class:`UserError` naming ``option``."""
-    match = _HW.match(text or "")
-    if not match or int(match[1]) < 1 or int(match[2]) < 1:
-        raise UserError(f"{option} {text!r}: expected a positive HEIGHTxWIDTH such as 180x320")
-    return int(match[1]), int(match[2])
 
 
 def shape_spec(input_size: str | None, sizes: str | None, dynamic: bool | str | None):

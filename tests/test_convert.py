@@ -38,9 +38,9 @@ def x4_only_checkpoint(tmp_path) -> Path:
 @pytest.mark.parametrize("extra,match", [
     (["--precision", "fp32,bf16"], "unknown precision bf16"),
     (["--groups", "5"], "must divide the 64 channels"),
-    (["--input-size", "0x64"], "positive integers"),
-    (["--input-size", "big"], "positive integers"),
-    (["--input-size", "64x-3"], "positive integers"),
+    (["--input-size", "0x64"], "positive HEIGHTxWIDTH"),
+    (["--input-size", "big"], "positive HEIGHTxWIDTH"),
+    (["--input-size", "64x-3"], "positive HEIGHTxWIDTH"),
     (["--calib-count", "0"], "at least 1"),
     (["--target", "tensorrt"], "invalid choice"),
 ])
