@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -28,12 +29,15 @@ from .export_report import (
 from .machine import describe_machine
 from .modelargs import parse_hw
 from .models import SRDeploy
-from .weights import LoadedWeights, resolve_weights
+from .native_log import stderr_to
+from .weights import DEFAULT_WEIGHTS, LoadedWeights, resolve_weights
 
 #: Default static input: a 128x128 tile (512x512 out at x4), the tile size mobile SR models are
 #: commonly shipped at (e.g. Qualcomm AI Hub's QuickSRNet/XLSR); small enough for a phone GPU's
 #: memory, large enough that the 24-px tile overlap costs under half the work.
 DEFAULT_INPUT_SIZE = (128, 128)
+#: The converters' native stderr (TensorFlow, XNNPACK, coremltools progress), kept beside the files.
+LOG_NAME = "convert.log"
 #: Calibration: this many random crops of this side from the calibration photos. Small crops
 #: because ranges, not pixel counts, matter, and the graph calibrates at any size.
 DEFAULT_CALIB_COUNT = 24
@@ -300,11 +304,24 @@ def main(argv: list[str] | None = None) -> int:
     module = SRDeploy(weights.model, args.scale).eval()
     out = Path(args.out)
     workdir = _make_workdir(out)
+    which = "the embedded default" if Path(weights.source) == DEFAULT_WEIGHTS else weights.kind
+    label = weights.source if weights.kind == "random-init" else f"{weights.source} ({which})"
+    print(f"weights: {label}; {weights.header.arch} g{args.groups} x{args.scale} -> "
+          + ", ".join(f"{t} {'/'.join(precisions[t])}" for t in targets), flush=True)
     try:
-        report = _run(args, targets, precisions, input_size, pairs, weights, module, out, workdir, start, coreml_options)
+        with stderr_to(workdir / LOG_NAME):
+            report = _run(args, targets, precisions, input_size, pairs, weights, module, out, workdir, start, coreml_options)
+    except UserError:
+        raise
+    except Exception:  # a converter's own failure: its native messages are what a bug report needs
+        print(f"the converters' own messages for this run are in {out / LOG_NAME}", file=sys.stderr)
+        raise
     finally:
+        if (workdir / LOG_NAME).exists():
+            os.replace(workdir / LOG_NAME, out / LOG_NAME)
         shutil.rmtree(workdir, ignore_errors=True)
     print(render_table(report))
+    print(f"TensorFlow / coremltools messages: {out / LOG_NAME}")
     mismatched = [a["file"] for a in report["artifacts"] if a["parity"].get("verdict") == "MISMATCH"]
     if mismatched:
         print(f"PARITY MISMATCH: {', '.join(mismatched)} do not compute what PyTorch computes")

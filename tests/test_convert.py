@@ -88,26 +88,30 @@ def test_failure_mid_conversion_leaves_no_partial_files(tmp_path, monkeypatch, c
         ".tflite", ("fp32",), ("fp32",), broken, "broken"))
     out = tmp_path / "out"
     _fails(["--random-init", "--input-size", "16x16", "--out", str(out)], "simulated failure", capsys)
-    assert list(out.iterdir()) == []  # the temporary build folder is gone too
+    # The temporary build folder is gone too; only the converters' log stays, for the bug report.
+    assert [p.name for p in out.iterdir()] == [convert.LOG_NAME]
 
 
 @pytest.fixture(scope="module")
-def small_run(tmp_path_factory) -> tuple[Path, str]:
+def small_run(tmp_path_factory) -> tuple[Path, str, str]:
     """One whole CLI run (random weights, small tile): every file, its sidecar and the report."""
     out = tmp_path_factory.mktemp("exports")
     cmd = [sys.executable, "-m", "pcarn_mobile.convert", "--random-init", "--input-size", "24x32",
            "--calib-count", "6", "--io", "uint8", "--out", str(out)]
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
-    return out, done.stdout
+    return out, done.stdout, done.stderr
 
 
 def test_run_writes_named_files_sidecars_and_report(small_run):
-    out, stdout = small_run
+    out, stdout, stderr = small_run
     names = sorted(p.name for p in out.iterdir())
     stems = [f"pcarn_m_g4_x4_24x32_{p}.tflite" for p in ("fp16", "fp32", "int8")]
-    assert names == sorted(["report.json", *stems, *(s + ".json" for s in stems)])
+    assert names == sorted(["report.json", "convert.log", *stems, *(s + ".json" for s in stems)])
     assert "UNTRAINED" in stdout and "wall time" in stdout
+    assert "weights: random-init; pcarn_m g4 x4 -> tflite fp32/fp16/int8" in stdout
+    # TensorFlow's and XNNPACK's native start-up lines go to the log, not to the user's terminal.
+    assert "XNNPACK" in (out / "convert.log").read_text() and "XNNPACK" not in stderr
     report = json.loads((out / "report.json").read_text())
     assert report["wall_time_s"] > 0 and " cores" in report["machine"]
     assert [a["precision"] for a in report["artifacts"]] == ["fp32", "fp16", "int8"]

@@ -52,15 +52,16 @@ def test_cli_coreml_run(tmp_path, capsys):
     out = tmp_path / "out"
     assert convert.main(["--target", "coreml", "--random-init", "--scale", "2", "--input-size", "24x24", "--out", str(out)]) == 0
     files = sorted(p.name for p in out.iterdir())
-    assert files == ["pcarn_m_g4_x2_24x24_fp16.mlpackage", "pcarn_m_g4_x2_24x24_fp16.mlpackage.json", "report.json"]
-    side = json.loads((out / files[1]).read_text())
+    assert files == ["convert.log", "pcarn_m_g4_x2_24x24_fp16.mlpackage", "pcarn_m_g4_x2_24x24_fp16.mlpackage.json",
+                     "report.json"]
+    side = json.loads((out / files[2]).read_text())
     assert side["format"] == "coreml" and side["precision"] == "fp16" and side["compress"] == "none"
     assert side["inputs"][0]["type"] == side["outputs"][0]["type"] == "image"
     assert side["inputs"][0]["size"] == [24, 24] and side["parity"]["photos"]["size"] == [24, 24]
     assert side["graph"]["minimum_deployment_target"] == "iOS16" and side["graph"]["evaluator_covers_all_ops"]
     assert side["parity"]["verdict"] == "OK" and side["parity"]["photos"]["psnr_db"] >= 45
     report = json.loads((out / "report.json").read_text())
-    assert [a["file"] for a in report["artifacts"]] == [files[0]]
+    assert [a["file"] for a in report["artifacts"]] == [files[1]]
     assert {"coreml: fp16 trace + convert", "coreml: fp16 none compress + save"} <= set(report["timings_s"])
     assert "pcarn_m_g4_x2_24x24_fp16.mlpackage" in capsys.readouterr().out
 
