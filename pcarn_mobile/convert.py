@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .errors import UserError, run_cli
+from .errors import CliParser, UserError, run_cli
 from .export_report import (
     Artifact, CachedRunner, FixedSizeRunner, expand_groups_cost, load_calibration_images, parity_crops, photo_verdict, parity_on_photos, quality_on_set, random_crops,
     render_table, sidecar, tool_versions, write_json_atomic,
@@ -181,15 +181,8 @@ FORMATS: dict[str, Format] = {
 TARGET_SETS: dict[str, tuple[str, ...]] = {"all": ("tflite", "coreml")}
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse whose errors are one ``error: ...`` line and exit 2, like every other bad input."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UserError(message)
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = CliParser(
         prog="python -m pcarn_mobile.convert",
         description="Convert PCARN-M to phone formats, with parity against PyTorch and a report.",
     )

@@ -5,12 +5,21 @@ Library code raises :class:`UserError` with a message that says what to do; ever
 """
 from __future__ import annotations
 
+import argparse
 import sys
 from typing import Callable, NoReturn
 
 
 class UserError(Exception):
     """Bad input or environment, with a one-line message that tells the user what to change."""
+
+
+class CliParser(argparse.ArgumentParser):
+    """argparse whose errors (unknown flag, bad value) are one ``error: ...`` line and exit 2 too,
+    instead of argparse's usage block: the same shape as every other bad input."""
+
+    def error(self, message: str) -> NoReturn:  # type: ignore[override]
+        raise UserError(f"{message} (see --help)")
 
 
 def run_cli(main: Callable[[list[str] | None], int | None], argv: list[str] | None = None) -> NoReturn:

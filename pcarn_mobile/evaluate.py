@@ -14,7 +14,7 @@ from typing import Any
 from converters.runner import Runner
 
 from .data import load_eval_set
-from .errors import UserError, run_cli
+from .errors import CliParser, UserError, run_cli
 from .evaluation import evaluate_runner
 from .modelargs import add_model_args, add_tile_args, describe, model_from_args, tiling_from_args
 from .tiling import TorchRunner
@@ -28,7 +28,7 @@ ARTIFACT_RUNNERS: dict[str, str] = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = CliParser(
         prog="python -m pcarn_mobile.evaluate",
         description="Y-channel PSNR/SSIM (scale px shaved, BT.601, uint8 output) of a model or exported "
         "artifact on a paired folder (*_HR + *_LR) or a folder of HR images, next to MATLAB bicubic.",

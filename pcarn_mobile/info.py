@@ -10,12 +10,12 @@ import argparse
 import json
 
 from .complexity import PAPER_OUTPUT_HW, count_parameters, paper_input_hw, sr_mult_adds
-from .errors import UserError, run_cli
+from .errors import CliParser, UserError, run_cli
 from .models import ARCHITECTURES, MULTI_SCALES, VALID_GROUPS, build_model
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = CliParser(
         prog="python -m pcarn_mobile.info",
         description="Parameters of the multi-scale network and Mult-Adds for one image whose SR output is "
         "1280x720 (paper convention: conv multiply-adds, the chosen scale's path only).",

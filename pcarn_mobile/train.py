@@ -9,7 +9,8 @@
 Options not given come from the recipe (``--recipe cpu``, the default, or ``paper``) and, with
 ``--resume``, from the run being resumed; an option given explicitly that would change what is
 being trained (groups, scales, batch, learning rate, ...) is refused on ``--resume``, except
-the step decay (``--decay-every``, ``--gamma``), which takes effect from the resumed step.
+the step decay (``--decay-every``, ``--gamma``), which takes effect from the resumed step, and
+``--ema``, which never changes the training itself (only which weights are validated and shipped).
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .errors import UserError, run_cli
+from .errors import CliParser, UserError, run_cli
 from .models import ARCHITECTURES, VALID_GROUPS
 from .training.config import FIXED_ON_RESUME, RECIPES, TrainConfig
 from .training.distributed import init_distributed, shutdown
@@ -46,13 +47,23 @@ def _positive(kind: type) -> Any:
     return parse
 
 
+def _ema_decay(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a decay in [0, 1), such as 0.999, got {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     cpu, paper = RECIPES["cpu"]["l1"], RECIPES["paper"]["l1"]
 
     def both(key: str) -> str:
         return f"(cpu recipe: {cpu[key]}; paper: {paper[key]})"
 
-    p = argparse.ArgumentParser(
+    p = CliParser(
         prog="python -m pcarn_mobile.train",
         description="Train PCARN-M (or PCARN, CARN-M): stage one with L1 loss, stage two adversarial. "
         "Writes RUN_DIR/best.pt (project checkpoint: best validation Y-PSNR in stage one, latest weights in "
@@ -76,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--decay-every", type=_positive(int), default=None,
                    help=f"multiply the learning rate by --gamma every this many steps {both('decay_every')}")
     p.add_argument("--gamma", type=_positive(float), default=None, help="step-decay factor (default 0.5)")
+    p.add_argument("--ema", type=_ema_decay, default=None, metavar="DECAY",
+                   help="validate and ship an exponential moving average of the weights with this decay; 0 ships "
+                   f"the raw weights {both('ema')}")
     p.add_argument("--clip", type=_positive(float), default=None, help="gradient-norm clip (default 10)")
     p.add_argument("--seed", type=int, default=None, help="seed for initialisation and patch sampling (default 0)")
     p.add_argument("--val", default=None, metavar="DIR",

@@ -10,7 +10,7 @@ import sys
 import time
 
 
-from .errors import UserError, run_cli
+from .errors import CliParser, UserError, run_cli
 from .imageio import check_writable, read_image, write_image
 from .modelargs import add_model_args, add_tile_args, describe, model_from_args, tiling_from_args
 from .tiling import TorchRunner, upscale_image
@@ -22,7 +22,7 @@ _LAYOUTS = {1: "grey", 2: "grey+alpha", 3: "RGB", 4: "RGBA"}
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = CliParser(
         prog="python -m pcarn_mobile.upscale",
         description="Upscale an image (8/16-bit grey, grey+alpha, RGB or RGBA) with PCARN-M; the output keeps "
         "the input's layout and bit depth. Grey runs as replicated RGB and comes back as the channel mean; "

@@ -17,6 +17,7 @@ from pcarn_mobile.imageio import write_image
 from pcarn_mobile.photos import sample_photos
 from pcarn_mobile.train import main
 from pcarn_mobile.training.data import PatchSampler
+from pcarn_mobile.training.ema import WeightEMA
 from pcarn_mobile.weights import load_weights
 from clitools import cli_error
 
@@ -111,6 +112,9 @@ def test_interrupted_then_resumed_equals_uninterrupted(
     # Only --out, --resume and --steps: everything else comes from the run itself.
     assert main(["--out", str(out), "--resume", "--steps", "20"]) == 0
     assert_same(weights_of(out), weights_of(run20))
+    # The weight average (the cpu recipe's default) resumes exactly too.
+    assert_same(torch.load(out / "last.pt", weights_only=True)["ema"],
+                torch.load(run20 / "last.pt", weights_only=True)["ema"])
     with open(out / "train.csv") as fh:
         assert [int(r["step"]) for r in csv.DictReader(fh)] == [5, 10, 15, 20]
 
@@ -150,3 +154,37 @@ def test_resume_may_change_the_step_decay(folders: tuple[Path, Path], tmp_path: 
     state = torch.load(out / "last.pt", weights_only=True)
     assert state["objective"]["optimizer"]["param_groups"][0]["lr"] == pytest.approx(1e-3 * 0.5 ** 3)
     assert state["config"]["schedule_history"] == [[0, 100, 0.5], [4, 2, 0.5]]
+
+
+def test_weight_average_warms_up_then_averages() -> None:
+    model = torch.nn.Linear(1, 1, bias=False)
+    ema = WeightEMA(model, decay=0.999)
+    with torch.no_grad():
+        model.weight.fill_(0.0)
+        ema.update()  # the first update copies
+        model.weight.fill_(1.0)
+        ema.update()  # warm-up: decay min(0.999, 2/11), so 9/11 of the way to the new weights
+    assert ema.module.weight.item() == pytest.approx(9 / 11)
+    for _ in range(5000):
+        ema.update()
+    assert ema.module.weight.item() == pytest.approx(1.0, abs=1e-2)
+
+
+def test_best_pt_ships_the_average_and_ema_can_start_on_resume(folders: tuple[Path, Path], tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    train, val = folders
+    out = tmp_path / "run"
+    args = base_args(train, out, 6) + ["--ema", "0", "--val", str(val), "--val-scale", "2", "--val-every", "3"]
+    del args[args.index("--val"):args.index("--val") + 2]  # the "none" of base_args
+    assert main(args) == 0
+    state = torch.load(out / "last.pt", weights_only=True)
+    assert "ema" not in state and state["config"]["ema"] == 0
+    assert main(["--out", str(out), "--resume", "--steps", "12", "--ema", "0.9"]) == 0
+    state = torch.load(out / "last.pt", weights_only=True)
+    assert state["config"]["ema_from"] == 6 and int(state["ema"]["n_averaged"]) == 6
+    averaged = {k.removeprefix("module."): v for k, v in state["ema"].items() if k.startswith("module.")}
+    shipped = load_weights(out / "best.pt", groups=4, scale=2)
+    if shipped.meta["step"] == 12:  # best.pt holds the weight average, not the raw weights
+        assert_same(shipped.model.state_dict(), averaged)
+    assert any(not torch.equal(averaged[k], v) for k, v in state["model"].items())
+    assert "--ema" in cli_error(main, ["--out", str(out), "--resume", "--ema", "1.5"], capsys)

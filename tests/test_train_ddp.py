@@ -27,7 +27,8 @@ def _worker(rank: int, world: int, port: int, data: str, outs: list[str], result
     from pcarn_mobile.training.engine import train
 
     args = build_parser().parse_args(["--groups", "4", "--data", data, "--out", outs[rank], "--steps", "6",
-                                      "--batch", "2", "--patch", "12", "--val", "none", "--log-every", "3"])
+                                      "--batch", "2", "--patch", "12", "--val", "none", "--log-every", "3",
+                                      "--ema", "0"])  # summary["model"]: the raw weights DDP keeps in step
     ctx = init_distributed("cpu")
     assert ctx.distributed and ctx.rank == rank
     summary = train(make_config(args), ctx, resume=False)

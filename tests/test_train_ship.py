@@ -12,7 +12,7 @@ import pytest
 from pcarn_mobile.imageio import write_image
 from pcarn_mobile.photos import sample_photos
 from pcarn_mobile.train import main as train_main
-from pcarn_mobile.training.ship import main as ship_main
+from pcarn_mobile.training.ship import command_line, main as ship_main
 from pcarn_mobile.weights import load_weights, read_checkpoint
 
 
@@ -43,11 +43,24 @@ def test_ship_writes_weights_card_and_curve(tmp_path: Path) -> None:
     assert set(meta["results"]) == {f"{n}_x{s}" for n in ("Set5", "Set14") for s in (2, 3, 4)}
     assert all(v.dtype.is_floating_point is False or v.dtype.itemsize == 4 for v in state.values())  # fp32
     card = (dest / "MODEL_CARD.md").read_text()
-    for needle in ("| Set14 | x4 |", "28.44", "26.00", "Steps:", "Machine:", "--decay-every", "val_curve.png"):
+    for needle in ("| Set14 | x4 |", "28.44", "26.00", "Steps:", "Machine:", "--decay-every", "val_curve.png",
+                   "moving average of the weights, decay 0.999"):
         assert needle in card, needle
     assert (dest / "val_curve.png").stat().st_size > 1000
     assert loaded.model.scales == (2, 3, 4)
     assert not list(dest.glob(".*"))  # no temporary files left behind
+
+
+def test_command_line_replays_changes_made_on_resume() -> None:
+    """A decay changed at step 40 and 60 and the weight average switched on at 40: three commands."""
+    cfg = dict(groups=4, scales=[2, 3, 4], data=["T91"], out="r", batch=8, patch=32, lr=1e-3, decay_every=30,
+               gamma=0.5, clip=10.0, seed=0, val=None, val_every=500, steps=100, ema=0.999, ema_from=40,
+               schedule_history=[[0, 10, 0.5], [40, 20, 0.5], [60, 30, 0.5]])
+    first, second, third = command_line(cfg).split(" && ")
+    assert "--decay-every 10 " in first and "--ema 0 " in first and first.endswith("--steps 40")
+    assert second.endswith("--resume --decay-every 20 --gamma 0.5 --ema 0.999 --steps 60")
+    assert third.endswith("--resume --decay-every 30 --gamma 0.5 --steps 100")
+    assert "--ema 0.999 " in command_line({**cfg, "ema_from": 0}).split(" && ")[0]
 
 
 def test_embedded_default_matches_its_card(shared: Path) -> None:

@@ -26,6 +26,7 @@ from ..weights import Header, load_weights, save_checkpoint
 from .config import TrainConfig
 from .data import PatchSampler
 from .distributed import DistContext
+from .ema import WeightEMA
 from .objectives import GANObjective, L1Objective
 from .state import BEST, load_state, rng_state, save_state, set_rng_state
 from .validation import Validator
@@ -111,10 +112,15 @@ def train(cfg: TrainConfig, ctx: DistContext, resume: bool) -> dict[str, Any]:
         _note_schedule(cfg, saved["config"], step, ctx)
     elif not cfg.schedule_history:
         cfg.schedule_history = [[0, cfg.decay_every, cfg.gamma]]
+    ema = WeightEMA(generator, cfg.ema) if cfg.ema else None
+    if ema is not None and saved is not None and "ema" in saved:
+        ema.load_state_dict(saved["ema"])
+    elif ema is not None:
+        cfg.ema_from = step  # a new average, from the weights as they are now
     if ctx.is_main:
         out.mkdir(parents=True, exist_ok=True)
         _truncate_logs(out, step)
-    loop = _Loop(cfg, ctx, generator, objective, sampler, validator, step, wall, best)
+    loop = _Loop(cfg, ctx, generator, objective, sampler, validator, step, wall, best, ema)
     return loop.run()
 
 
@@ -122,9 +128,12 @@ class _Loop:
     """State of one run in progress (kept together so that saving sees all of it)."""
 
     def __init__(self, cfg: TrainConfig, ctx: DistContext, generator: torch.nn.Module, objective: L1Objective,
-                 sampler: PatchSampler, validator: "Validator | None", step: int, wall: float, best: float) -> None:
+                 sampler: PatchSampler, validator: "Validator | None", step: int, wall: float, best: float,
+                 ema: WeightEMA | None = None) -> None:
         self.cfg, self.ctx, self.generator, self.objective, self.sampler = cfg, ctx, generator, objective, sampler
-        self.validator, self.step, self.wall, self.best = validator, step, wall, best
+        self.validator, self.step, self.wall, self.best, self.ema = validator, step, wall, best, ema
+        #: What is validated and written to best.pt: the weight average when there is one.
+        self.shipped = ema.module if ema is not None else generator
         self.out = Path(cfg.out)
         self.tb = _tensorboard(self.out) if cfg.tensorboard and ctx.is_main else None
         # The network's own scales: a GAN stage may train a subset of its --init checkpoint's.
@@ -143,6 +152,8 @@ class _Loop:
             while self.step < cfg.steps:
                 scale, lr, hr = self.sampler.next_batch()
                 losses = self.objective.step(scale, lr.to(ctx.device), hr.to(ctx.device))
+                if self.ema is not None:
+                    self.ema.update()
                 self.step += 1
                 bar.update(1)
                 for k, v in losses.items():
@@ -171,7 +182,7 @@ class _Loop:
             self.tb.close()
         rate = (self.step - start_step) / max(time.monotonic() - t0, 1e-9)
         return {"step": self.step, "stopped": stopped, "best_psnr": self.best, "steps_per_s": rate, "wall_s": wall,
-                "model": self.generator}
+                "model": self.shipped}
 
     def _wall(self, t0: float) -> float:
         return self.wall + (time.monotonic() - t0)
@@ -186,7 +197,7 @@ class _Loop:
 
     def _validate(self, wall: float) -> None:
         assert self.validator is not None
-        result = self.validator(self.generator)
+        result = self.validator(self.shipped)
         psnr = result["psnr_y"]
         tqdm.write(f"step {self.step}: {self.validator.name} Y-PSNR {psnr:.3f} dB "
                    f"(bicubic {result['bicubic_psnr_y']:.3f}, best {max(psnr, self.best):.3f})", file=sys.stderr)
@@ -197,7 +208,7 @@ class _Loop:
         if psnr > self.best and self.cfg.stage == "l1":
             self.best = psnr
             meta = self._meta(wall) | {"val_psnr_y": psnr, "val": self.validator.name}
-            save_checkpoint(self.out / BEST, self.generator, self.header, meta)
+            save_checkpoint(self.out / BEST, self.shipped, self.header, meta)
 
     def _save(self, wall: float) -> None:
         """``last.pt`` (all ranks' sampling states gathered on rank 0), and ``best.pt`` where it is simply
@@ -213,9 +224,10 @@ class _Loop:
             "config": self.cfg.to_dict(), "step": self.step, "wall_s": wall, "best_psnr": self.best,
             "model": self.generator.state_dict(), "objective": self.objective.state_dict(),
             "sampler": samplers, "rng": rng_state(),
+            **({"ema": self.ema.state_dict()} if self.ema is not None else {}),
         })
         if self.validator is None or self.cfg.stage == "gan":
-            save_checkpoint(self.out / BEST, self.generator, self.header, self._meta(wall))
+            save_checkpoint(self.out / BEST, self.shipped, self.header, self._meta(wall))
 
     def _meta(self, wall: float) -> dict[str, Any]:
         return {"step": self.step, "wall_s": round(wall, 1), "stage": self.cfg.stage, "config": self.cfg.to_dict()}

@@ -21,7 +21,7 @@ from typing import Any
 import torch
 
 from ..data import load_eval_set
-from ..errors import UserError, run_cli
+from ..errors import CliParser, UserError, run_cli
 from ..evaluation import evaluate_runner
 from ..machine import describe_machine
 from ..shared import shared_dir
@@ -88,25 +88,31 @@ def plot_curve(curve: list[tuple[int, float, float]], val_name: str, path: Path)
 
 
 def command_line(cfg: dict[str, Any]) -> str:
-    """The train command(s) that reproduce the run, schedule changes on --resume included.
+    """The train command(s) that reproduce the run, changes made on --resume included.
 
     The schedule is step-based and the sampling state is saved, so stopping at the recorded
-    step (``--steps N``) and resuming with the new decay replays the run exactly.
+    step (``--steps N``) and resuming with the new decay (or with ``--ema`` switched on)
+    replays the run exactly.
     """
     history = cfg.get("schedule_history") or [[0, cfg["decay_every"], cfg["gamma"]]]
+    ema, ema_from = float(cfg.get("ema") or 0.0), int(cfg.get("ema_from") or 0)
     opts = ["--groups", cfg["groups"], "--scales", ",".join(str(s) for s in cfg["scales"]),
             "--data", *cfg["data"], "--out", cfg["out"], "--batch", cfg["batch"], "--patch", cfg["patch"],
             "--lr", cfg["lr"], "--decay-every", int(history[0][1]), "--gamma", history[0][2], "--clip", cfg["clip"],
+            "--ema", ema if ema_from == 0 else 0,
             "--seed", cfg["seed"], "--val", cfg["val"] or "(default)", "--val-every", cfg["val_every"]]
     if cfg.get("threads"):
         opts += ["--threads", cfg["threads"]]
     if cfg.get("init"):
         opts += ["--init", cfg["init"]]
-    stops = [int(h[0]) for h in history[1:]] + [cfg["steps"]]
+    changes: dict[int, list[Any]] = {int(h[0]): ["--decay-every", int(h[1]), "--gamma", h[2]] for h in history[1:]}
+    if ema and ema_from > 0:
+        changes.setdefault(ema_from, []).extend(["--ema", ema])
+    stops = sorted(changes) + [cfg["steps"]]
     parts = ["python -m pcarn_mobile.train " + " ".join(str(o) for o in opts) + f" --steps {stops[0]}"]
-    for (_, d, g), stop in zip(history[1:], stops[1:]):
-        parts.append(f"python -m pcarn_mobile.train --out {cfg['out']} --resume --decay-every {int(d)} "
-                     f"--gamma {g} --steps {stop}")
+    for step, stop in zip(stops[:-1], stops[1:]):
+        parts.append(f"python -m pcarn_mobile.train --out {cfg['out']} --resume "
+                     + " ".join(str(o) for o in changes[step]) + f" --steps {stop}")
     return " && ".join(parts)
 
 
@@ -140,6 +146,7 @@ def render_card(info: dict[str, Any]) -> str:
         f"gradient-norm clip {cfg['clip']:g}, batch {cfg['batch']} x {cfg['patch']}px LR patches, "
         "one scale per batch from x2/x3/x4, random flips and 90-degree turns, Table-3 init (uniform +-sqrt(1/fan_in)), "
         f"seed {cfg['seed']}",
+        f"- Shipped weights: {averaging_text(cfg)}",
         f"- Command: `{info['command']}`",
         f"- SHA-256 of the weights file: `{info['sha256']}`",
         "",
@@ -174,6 +181,15 @@ def render_card(info: dict[str, Any]) -> str:
     lines += [f"| {st:,} | {w / 3600:.2f} | {p:.2f} |" for st, w, p in shown]
     lines += ["", "## What more training would give", "", info["outlook"], ""]
     return "\n".join(lines)
+
+
+def averaging_text(cfg: dict[str, Any]) -> str:
+    ema, ema_from = float(cfg.get("ema") or 0.0), int(cfg.get("ema_from") or 0)
+    if not ema:
+        return "the raw weights of the best validation step"
+    start = f"from step {ema_from:,}" if ema_from else "from the start"
+    return (f"exponential moving average of the weights, decay {ema:g} with TensorFlow-style warm-up, {start} "
+            "(validated and saved as best.pt in place of the raw weights)")
 
 
 def schedule_text(cfg: dict[str, Any]) -> str:
@@ -240,7 +256,7 @@ def ship(run: Path, dest: Path, data_root: Path) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m pcarn_mobile.training.ship",
+    p = CliParser(prog="python -m pcarn_mobile.training.ship",
                                 description="Evaluate a run's best.pt and write it as the embedded default + model card.")
     p.add_argument("run", type=Path, help="training run folder (holds best.pt, last.pt, val.csv)")
     p.add_argument("--dest", type=Path, default=DEFAULT_WEIGHTS.parent, help="where to write (default: the package)")
