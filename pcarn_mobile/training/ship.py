@@ -236,7 +236,8 @@ def ship(run: Path, dest: Path, data_root: Path) -> dict[str, Any]:
     data = ", ".join(f"{Path(d).name} ({sum(1 for _ in Path(d).iterdir())} images)" for d in cfg["data"])
     provenance = {
         "data": data, "step": meta["step"], "wall_s": meta["wall_s"], "machine": machine(),
-        "recipe": {k: cfg.get(k) for k in ("stage", "batch", "patch", "lr", "schedule_history", "clip", "seed", "scales")},
+        "recipe": {k: cfg.get(k) for k in ("stage", "batch", "patch", "lr", "schedule_history", "clip", "seed", "scales",
+                                                  "ema", "ema_from")},
         "command": command_line(cfg), "shipped_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
         "results": {f"{n}_x{s}": round(r["psnr_y"], 3) for (n, s), r in results.items()},
         "val_curve": [[st, round(p, 3)] for st, _, p in curve],
@@ -257,7 +258,7 @@ def ship(run: Path, dest: Path, data_root: Path) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     p = CliParser(prog="python -m pcarn_mobile.training.ship",
-                                description="Evaluate a run's best.pt and write it as the embedded default + model card.")
+                  description="Evaluate a run's best.pt and write it as the embedded default + model card.")
     p.add_argument("run", type=Path, help="training run folder (holds best.pt, last.pt, val.csv)")
     p.add_argument("--dest", type=Path, default=DEFAULT_WEIGHTS.parent, help="where to write (default: the package)")
     p.add_argument("--data", type=Path, default=None, help="folder holding Set5/ and Set14/ (default ../shared/data)")
