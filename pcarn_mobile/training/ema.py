@@ -33,7 +33,6 @@ class WeightEMA:
     def __init__(self, model: nn.Module, decay: float) -> None:
         if not 0.0 < decay < 1.0:
             raise ValueError(f"EMA decay must be in (0, 1), got {decay}")
-        self.decay = decay
         self.source = model
         self.averaged = AveragedModel(model, multi_avg_fn=_warmed_ema(decay), use_buffers=True)
 

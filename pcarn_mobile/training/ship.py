@@ -87,6 +87,11 @@ def plot_curve(curve: list[tuple[int, float, float]], val_name: str, path: Path)
     os.replace(tmp, path)
 
 
+def _averaging(cfg: dict[str, Any]) -> tuple[float, int]:
+    """(decay, first step) of the run's weight average; runs from before ``--ema`` existed have none."""
+    return float(cfg.get("ema") or 0.0), int(cfg.get("ema_from") or 0)
+
+
 def command_line(cfg: dict[str, Any]) -> str:
     """The train command(s) that reproduce the run, changes made on --resume included.
 
@@ -95,7 +100,7 @@ def command_line(cfg: dict[str, Any]) -> str:
     replays the run exactly.
     """
     history = cfg.get("schedule_history") or [[0, cfg["decay_every"], cfg["gamma"]]]
-    ema, ema_from = float(cfg.get("ema") or 0.0), int(cfg.get("ema_from") or 0)
+    ema, ema_from = _averaging(cfg)
     opts = ["--groups", cfg["groups"], "--scales", ",".join(str(s) for s in cfg["scales"]),
             "--data", *cfg["data"], "--out", cfg["out"], "--batch", cfg["batch"], "--patch", cfg["patch"],
             "--lr", cfg["lr"], "--decay-every", int(history[0][1]), "--gamma", history[0][2], "--clip", cfg["clip"],
@@ -184,7 +189,7 @@ def render_card(info: dict[str, Any]) -> str:
 
 
 def averaging_text(cfg: dict[str, Any]) -> str:
-    ema, ema_from = float(cfg.get("ema") or 0.0), int(cfg.get("ema_from") or 0)
+    ema, ema_from = _averaging(cfg)
     if not ema:
         return "the raw weights of the best validation step"
     start = f"from step {ema_from:,}" if ema_from else "from the start"
@@ -237,7 +242,7 @@ def ship(run: Path, dest: Path, data_root: Path) -> dict[str, Any]:
     provenance = {
         "data": data, "step": meta["step"], "wall_s": meta["wall_s"], "machine": machine(),
         "recipe": {k: cfg.get(k) for k in ("stage", "batch", "patch", "lr", "schedule_history", "clip", "seed", "scales",
-                                                  "ema", "ema_from")},
+                                                 "ema", "ema_from")},
         "command": command_line(cfg), "shipped_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
         "results": {f"{n}_x{s}": round(r["psnr_y"], 3) for (n, s), r in results.items()},
         "val_curve": [[st, round(p, 3)] for st, _, p in curve],
