@@ -211,16 +211,16 @@ def outlook(curve: list[tuple[int, float, float]], cfg: dict[str, Any], lr_now: 
     gain, steps = last[2] - prev[2], last[0] - prev[0]
     decayed = lr_now is not None and lr_now < cfg["lr"] / 8
     trend = "still rising" if gain > 0.05 else "nearly flat"
-    lr_note = (f" at a learning rate already decayed to {lr_now:.2g} (from {cfg['lr']:g}), so more steps on this "
-               "schedule add little; the gains came mostly before each decay" if decayed else "")
+    lr_note = (f" at a learning rate already decayed to {lr_now:.2g} (from {cfg['lr']:g}), so more steps at that "
+               "rate add little" if decayed else "")
     return (
         f"Over the last {steps:,} steps validation changed by {gain:+.2f} dB (to {last[2]:.2f}): {trend}{lr_note}. "
         "The upstream model got to 31.90 dB (Set5 x4) with 600k steps of batch 64 on DIV2K (800 2K images); "
         f"this run saw about {last[0] * cfg['batch'] * cfg['patch'] ** 2 / (600_000 * 64 * 48 ** 2):.2%} of its "
         "LR pixels, from 171 smaller images. Closing the gap needs orders of magnitude more compute, and more data "
         "helps too: continue with `python -m pcarn_mobile.train --out RUN_DIR --resume --steps N --decay-every D` "
-        "(a longer decay restarts the learning rate from its schedule value), or train on a GPU with "
-        "`--recipe paper` (under torchrun for several)."
+        "(a longer D raises the learning rate back to its schedule value; let it decay again before shipping), "
+        "or train on a GPU with `--recipe paper` (under torchrun for several)."
     )
 
 
