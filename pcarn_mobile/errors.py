@@ -1,17 +1,26 @@
-"""One kind of error a user can act on, and the wrapper that turns it into one line and exit 2.
+"""One kind of error a user can act on, and the wrapper that turns it into one line and an exit code.
 
 Library code raises :class:`UserError` with a message that says what to do; every CLI's
 ``main`` is wrapped by :func:`run_cli`, so a user never sees a traceback for bad input.
+Interruptions end the same way everywhere: Ctrl-C exits 130 and SIGTERM (a cancelled CI job,
+``docker stop``) exits 143, each after the ``finally`` blocks on the way out have removed
+whatever the command had only half built.
 """
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+from types import FrameType
 from typing import Callable, NoReturn
 
 
 class UserError(Exception):
     """Bad input or environment, with a one-line message that tells the user what to change."""
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised where the program is so that cleanup runs as it does for Ctrl-C."""
 
 
 class CliParser(argparse.ArgumentParser):
@@ -22,8 +31,14 @@ class CliParser(argparse.ArgumentParser):
         raise UserError(f"{message} (see --help)")
 
 
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
+
+
 def run_cli(main: Callable[[list[str] | None], int | None], argv: list[str] | None = None) -> NoReturn:
-    """Runs a CLI ``main``; a :class:`UserError` becomes ``error: <message>`` on stderr and exit 2."""
+    """Runs a CLI ``main``: :class:`UserError` -> ``error: <message>`` on stderr and exit 2;
+    Ctrl-C -> exit 130; SIGTERM -> exit 143."""
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         code = main(argv)
     except UserError as exc:
@@ -32,4 +47,9 @@ def run_cli(main: Callable[[list[str] | None], int | None], argv: list[str] | No
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
+    except Terminated:
+        print("terminated", file=sys.stderr)
+        sys.exit(128 + signal.SIGTERM)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     sys.exit(code or 0)

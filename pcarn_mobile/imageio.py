@@ -11,7 +11,6 @@ disk never leaves a half-written image under the requested name.
 from __future__ import annotations
 
 import os
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import UserError
+from .fileio import atomic_path
 
 #: Extensions ``write_image`` can encode, and whether they can hold 16 bits / alpha.
 _WRITERS: dict[str, tuple[str, bool, bool]] = {
@@ -117,21 +117,11 @@ def write_image(path: str | os.PathLike[str], image: np.ndarray, quality: int = 
     """
     path = Path(path)
     fmt = check_writable(path, image)
-    ext, folder = path.suffix.lower(), path.parent
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=ext, dir=folder)
+        with atomic_path(path, suffix=path.suffix.lower()) as tmp:
+            _encode(tmp, image, fmt, quality)
     except OSError as exc:
         raise UserError(f"cannot write {path}: {exc.strerror or _first_line(exc)}") from None
-    os.close(fd)
-    try:
-        _encode(Path(tmp), image, fmt, quality)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise UserError(f"cannot write {path}: {exc.strerror or _first_line(exc)}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def check_writable(path: str | os.PathLike[str], like: np.ndarray | None = None) -> str:

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ import torch
 from ..data import load_eval_set
 from ..errors import CliParser, UserError, run_cli
 from ..evaluation import evaluate_runner
+from ..fileio import atomic_path, write_text
 from ..machine import describe_machine
 from ..shared import shared_dir
 from ..tiling import TorchRunner
@@ -81,10 +80,11 @@ def plot_curve(curve: list[tuple[int, float, float]], val_name: str, path: Path)
     ax.set_ylabel(f"{val_name} Y-PSNR (dB)")
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp)
-    plt.close(fig)
-    os.replace(tmp, path)
+    try:
+        with atomic_path(path, suffix=".png") as tmp:
+            fig.savefig(tmp, format="png")
+    finally:
+        plt.close(fig)
 
 
 def _averaging(cfg: dict[str, Any]) -> tuple[float, int]:
@@ -119,14 +119,6 @@ def command_line(cfg: dict[str, Any]) -> str:
         parts.append(f"python -m pcarn_mobile.train --out {cfg['out']} --resume "
                      + " ".join(str(o) for o in changes[step]) + f" --steps {stop}")
     return " && ".join(parts)
-
-
-def write_card(path: Path, info: dict[str, Any]) -> None:
-    text = render_card(info)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
 
 
 def render_card(info: dict[str, Any]) -> str:
@@ -254,10 +246,7 @@ def ship(run: Path, dest: Path, data_root: Path) -> dict[str, Any]:
         plot_curve(curve, meta.get("val", "Set5/x4"), dest / "val_curve.png")
     info = {**provenance, "config": cfg, "results": results, "curve": curve, "run_step": run_step,
             "sha256": sha256_of(weights), "val_name": meta.get("val", "Set5/x4"), "outlook": outlook(curve, cfg, lr_now)}
-    write_card(dest / "MODEL_CARD.md", info)
-    for path in dest.glob("*"):
-        if path.name in (weights.name, "MODEL_CARD.md", "val_curve.png"):
-            path.chmod(0o644)  # temporary files are created 0600; these are package data
+    write_text(dest / "MODEL_CARD.md", render_card(info))
     return info
 
 
