@@ -15,14 +15,14 @@ Design choices, each because of what an iOS app needs:
 * fp16 compute precision by default (what the Neural Engine runs), fp32 on request.
 * Compression through ``coremltools.optimize.coreml`` as documented: 8-bit per-channel symmetric
   linear weight quantization and 6-bit k-means palettization. Activations stay float.
-* Atomic output: an ``.mlpackage`` is a folder, so it is saved into a temporary folder beside
-  the destination and renamed into place; a failed run leaves nothing at the final path.
+* Feature names are the project's shared :data:`~converters.INPUT_NAME` /
+  :data:`~converters.OUTPUT_NAME` (the same in both I/O modes and in every other format).
+* Packages are written into the folder the caller gives, which is expected to be a staging
+  folder the caller moves into place when the whole run succeeded.
 """
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -30,6 +30,8 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 from torch import nn
+
+from . import INPUT_NAME, OUTPUT_NAME
 
 #: Deployment targets we build for; image outputs in ML programs need iOS 16.
 MIN_IOS_CHOICES: tuple[int, ...] = (16, 17, 18)
@@ -44,9 +46,6 @@ COMPRESSIONS: dict[str, str] = {
 #: Default bounds of a range-flexible input side, in LR pixels. The upper bound keeps the x4
 #: upsampler's widest activation (256 channels at 2x) within a phone's memory.
 DEFAULT_RANGE: tuple[int, int] = (16, 512)
-
-#: Input and output feature names (same in both I/O modes, so app code does not change).
-INPUT_NAME, OUTPUT_NAME = "lr", "sr"
 
 
 @dataclass(frozen=True)
@@ -201,33 +200,6 @@ def set_metadata(mlmodel, info: PackageInfo, image_io: bool) -> None:
     mlmodel.user_defined_metadata.update(meta)
 
 
-def save_package(mlmodel, path: str | os.PathLike[str]) -> Path:
-    """Saves an ``.mlpackage`` atomically: into a temporary folder beside ``path``, then renamed.
-
-    An existing package at ``path`` is replaced only after the new one is complete.
-    """
-    path = Path(path)
-    if path.suffix != ".mlpackage":
-        raise ValueError(f"{path} must end in .mlpackage")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp_dir = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    try:
-        staged = tmp_dir / path.name
-        mlmodel.save(str(staged))
-        if path.exists():
-            old = tmp_dir / "previous"
-            os.replace(path, old)
-        os.replace(staged, path)
-    finally:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
-    return path
-
-
-def package_size(path: str | os.PathLike[str]) -> int:
-    """Bytes on disk of a package folder (all files)."""
-    return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
-
-
 @dataclass
 class Variant:
     """One written package."""
@@ -235,13 +207,12 @@ class Variant:
     path: Path
     precision: str
     compress: str
-    size_bytes: int
 
 
 def export_variants(
     model: nn.Module,
     out_dir: str | os.PathLike[str],
-    stem: str,
+    name: Callable[[str, str], str],
     info: PackageInfo,
     *,
     shape: ShapeSpec,
@@ -253,7 +224,7 @@ def export_variants(
 ) -> list[Variant]:
     """Converts once per precision and derives each compression from that conversion.
 
-    Files are named ``{stem}_{precision}.mlpackage`` and ``{stem}_{precision}_{compress}.mlpackage``.
+    ``name(precision, compress)`` gives each package's file name (ending in ``.mlpackage``);
     ``lap(stage)`` is called as each stage ends (for the run's timing report).
     """
     for precision in precisions:
@@ -272,9 +243,11 @@ def export_variants(
             mlmodel = compress(base, kind)
             extra = {"precision": precision, "compress": kind, "input_sizes": shape.describe()}
             set_metadata(mlmodel, PackageInfo(**{**info.__dict__, "user_defined": {**info.user_defined, **extra}}), image_io)
-            name = f"{stem}_{precision}" + ("" if kind == "none" else f"_{kind}") + ".mlpackage"
-            path = save_package(mlmodel, Path(out_dir) / name)
-            variants.append(Variant(path, precision, kind, package_size(path)))
+            path = Path(out_dir) / name(precision, kind)
+            if path.exists():
+                raise FileExistsError(f"{path} exists; packages are written into a fresh staging folder")
+            mlmodel.save(str(path))
+            variants.append(Variant(path, precision, kind))
             if lap:
                 lap(f"{precision} {kind} compress + save")
     return variants

@@ -15,13 +15,11 @@ import onnx
 import torch
 from torch import nn
 
+from . import INPUT_NAME, OUTPUT_NAME
 from .onnx_shaping import shape_for_tflite
 
 #: Lowest opset written; 17 is the first with every op used here in its current form.
 MIN_OPSET = 17
-
-INPUT_NAME = "input"
-OUTPUT_NAME = "output"
 
 #: Spatial size traced when the exported model is dynamic (any size works; small is fast).
 _TRACE_SIZE = (32, 32)
@@ -36,6 +34,7 @@ def export_onnx(
 ) -> tuple[onnx.ModelProto, dict[str, int]]:
     """Exports ``module`` (N=1, 3-channel NCHW in, NCHW out) and returns (model, shaping stats).
 
+    Input and output are named :data:`~converters.INPUT_NAME` / :data:`~converters.OUTPUT_NAME`.
     ``input_size`` None gives dynamic height and width (``height``/``width`` in,
     ``out_height``/``out_width`` out). The model is written to ``path`` when given.
     """

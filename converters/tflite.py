@@ -30,10 +30,8 @@ from typing import Iterable
 
 import numpy as np
 
+from . import INPUT_NAME, OUTPUT_NAME
 from .onnx2tf_offline import offline
-
-#: Precisions the TFLite back-end writes, in the order a run reports them.
-PRECISIONS: tuple[str, ...] = ("fp32", "fp16", "int8")
 
 #: Integer I/O types for the int8 file (``float`` keeps float32 I/O with QUANTIZE/DEQUANTIZE edges).
 INT8_IO: tuple[str, ...] = ("int8", "uint8", "float")
@@ -85,7 +83,7 @@ def _converter(keras_model, input_size: tuple[int, int] | None):
     import tensorflow as tf
 
     h, w = input_size if input_size else (None, None)
-    spec = tf.TensorSpec((1, h, w, 3), tf.float32, name="input")
+    spec = tf.TensorSpec((1, h, w, 3), tf.float32, name=INPUT_NAME)
     function = tf.function(lambda x: keras_model(x)).get_concrete_function(spec)
     converter = tf.lite.TFLiteConverter.from_concrete_functions([function], keras_model)
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]  # never Flex ops
@@ -359,7 +357,34 @@ def delegate_violations(summary: GraphSummary, precision: str) -> list[str]:
     return problems
 
 
-def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
-    path = Path(path)
-    path.write_bytes(data)
-    return path
+#: The signature every file carries (LiteRT's default key), so signature runners find it by name.
+SIGNATURE_KEY = "serving_default"
+
+
+def name_io(model_bytes: bytes, input_name: str = INPUT_NAME, output_name: str = OUTPUT_NAME) -> bytes:
+    """The same file with its input and output tensors named, and one signature that maps them.
+
+    The converters name the output after TensorFlow's ``Identity`` op and write no signature;
+    apps and harnesses address tensors by name (``Interpreter.get_signature_runner``, LiteRT's
+    ``CompiledModel``), so every file gets the project's two names in both places.
+    """
+    from tensorflow.lite.python import schema_py_generated as schema
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.convert_bytearray_to_object(model_bytes)
+    if len(model.subgraphs) != 1:
+        raise ValueError(f"expected one subgraph, found {len(model.subgraphs)}")
+    sg = model.subgraphs[0]
+    if len(sg.inputs) != 1 or len(sg.outputs) != 1:
+        raise ValueError(f"expected one input and one output, found {len(sg.inputs)} and {len(sg.outputs)}")
+    signature = schema.SignatureDefT()
+    signature.signatureKey, signature.subgraphIndex = SIGNATURE_KEY, 0
+    signature.inputs, signature.outputs = [], []
+    for index, name, side in ((int(sg.inputs[0]), input_name, signature.inputs),
+                              (int(sg.outputs[0]), output_name, signature.outputs)):
+        sg.tensors[index].name = name
+        entry = schema.TensorMapT()
+        entry.name, entry.tensorIndex = name, index
+        side.append(entry)
+    model.signatureDefs = [signature]
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
