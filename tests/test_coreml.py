@@ -59,7 +59,8 @@ def built(network, tiny, tmp_path_factory) -> dict[str, tuple[Path, object]]:
             mlmodel = cm.compress(base, kind)
             cm.set_metadata(mlmodel, cm.PackageInfo(scale=scale, groups=4, **info), image_io)
             key = name if kind == "none" else f"{name}_{kind}"
-            built[key] = (cm.save_package(mlmodel, out / f"{key}.mlpackage"), mlmodel)
+            mlmodel.save(str(out / f"{key}.mlpackage"))
+            built[key] = (out / f"{key}.mlpackage", mlmodel)
     return built
 
 
@@ -198,22 +199,28 @@ def _tampered_copy(src: Path, dst: Path) -> Path:
     return dst
 
 
+def _verdict(photos: dict) -> str:
+    """The verdict ``convert`` gives an fp16 package with these photo figures."""
+    from pcarn_mobile.export.formats import FORMATS
+    from pcarn_mobile.export.parity import verdict
+
+    return verdict(FORMATS["coreml"], "fp16", photos, None)["verdict"]
+
+
 def test_tampered_weight_is_a_mismatch(packages, network, tmp_path):
-    from pcarn_mobile.coreml_export import parity_verdict
-    from pcarn_mobile.export_report import parity_on_photos as photo_parity
+    from pcarn_mobile.export.parity import parity_on_photos as photo_parity
     from pcarn_mobile.tiling import TorchRunner
 
     reference = TorchRunner(SRDeploy(network, 4), 4)
     crops = [("a", _photo_like(16, 16))]
     good = photo_parity(load_runner(packages["fp16_image_range_x4"]), reference, crops)
     bad = photo_parity(load_runner(_tampered_copy(packages["fp16_image_range_x4"], tmp_path / "t.mlpackage")), reference, crops)
-    assert parity_verdict(good, "fp16", "none") == "OK"
-    assert parity_verdict(bad, "fp16", "none") == "MISMATCH", bad
+    assert _verdict(good) == "OK"
+    assert _verdict(bad) == "MISMATCH", bad
 
 
 def test_wrong_input_scale_is_a_mismatch(packages, network, tmp_path):
-    from pcarn_mobile.coreml_export import parity_verdict
-    from pcarn_mobile.export_report import parity_on_photos as photo_parity
+    from pcarn_mobile.export.parity import parity_on_photos as photo_parity
     from pcarn_mobile.tiling import TorchRunner
 
     bad = tmp_path / "scale.mlpackage"
@@ -228,7 +235,7 @@ def test_wrong_input_scale_is_a_mismatch(packages, network, tmp_path):
     reference = TorchRunner(SRDeploy(network, 4), 4)
     crops = [("a", _photo_like(16, 16))]
     figures = photo_parity(load_runner(bad), reference, crops)
-    assert parity_verdict(figures, "fp16", "none") == "MISMATCH", figures
+    assert _verdict(figures) == "MISMATCH", figures
 
 
 def test_blob_reader_matches_coremltools_writer(tmp_path):
@@ -257,28 +264,6 @@ def test_blob_reader_matches_coremltools_writer(tmp_path):
     for key, (values, dtype) in cases.items():
         np.testing.assert_array_equal(blobs.read(offsets[key], dtype, values.shape), values, err_msg=key)
     assert unpack_bits(bytes([0b01101100, 0b11]), 2, 5).tolist() == [0, 3, 2, 1, 3]  # coremltools' doc example
-
-
-def test_save_is_atomic(packages, tmp_path, monkeypatch):
-    mlmodel = ct.models.MLModel(str(packages["fp32_tensor_enum_x2"]), skip_model_load=True)
-    dest = tmp_path / "m.mlpackage"
-    cm.save_package(mlmodel, dest)
-    first = sorted(p.name for p in dest.rglob("*"))
-
-    def broken_save(self, path):
-        Path(path).mkdir(parents=True)
-        (Path(path) / "Manifest.json").write_text("{}")
-        raise OSError("disk full")
-
-    monkeypatch.setattr(type(mlmodel), "save", broken_save)
-    with pytest.raises(OSError, match="disk full"):
-        cm.save_package(mlmodel, tmp_path / "new.mlpackage")
-    with pytest.raises(OSError):
-        cm.save_package(mlmodel, dest)
-    assert not (tmp_path / "new.mlpackage").exists(), "a failed save must leave nothing at the final path"
-    assert sorted(p.name for p in dest.rglob("*")) == first, "a failed save must keep the previous package"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.mlpackage"], "no temporary folders left behind"
-
 
 
 def test_damaged_packages_are_refused_in_one_line(packages, tmp_path):

@@ -17,7 +17,7 @@ from converters import onnx2tf_offline
 from converters.onnx_export import export_onnx
 from converters.tflite import delegate_violations, float_tflite, onnx_to_keras, quantize_int8, summarize
 from converters.tflite_runner import load_runner
-from pcarn_mobile.export_report import load_calibration_images, random_crops
+from pcarn_mobile.export.calibration import load_calibration, random_crops
 from pcarn_mobile.models import SRDeploy, build_model
 
 STATIC = (24, 32)
@@ -40,7 +40,7 @@ def converted(tmp_path_factory) -> dict[str, Path]:
         export_onnx(deploy, tmp / "dyn.onnx", None)
         keras_model = onnx_to_keras(tmp / "dyn.onnx", tmp / "scratch")
         fp32 = float_tflite(keras_model, STATIC)
-        crops = random_crops(load_calibration_images(None), 6, 32)
+        crops = random_crops(load_calibration(None).images, 6, 32)
         files = {
             "fp32": fp32,
             "fp16": float_tflite(keras_model, STATIC, fp16=True),
@@ -143,3 +143,30 @@ def test_offline_guard_refuses_download_and_fails_loudly_if_onnx2tf_changes(monk
     with pytest.raises(RuntimeError, match="onnx2tf changed"):
         with onnx2tf_offline.offline():
             pass
+
+
+@pytest.mark.parametrize("name", ["fp32", "int8", "dynamic"])
+def test_named_io_and_signature(converted, name):
+    """Every file gets the project's two tensor names and a serving_default signature that computes the same."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    from converters import INPUT_NAME, OUTPUT_NAME
+    from converters.tflite import SIGNATURE_KEY, name_io
+
+    plain = converted[name].read_bytes()
+    named = Interpreter(model_content=name_io(plain))
+    assert named.get_signature_list() == {SIGNATURE_KEY: {"inputs": [INPUT_NAME], "outputs": [OUTPUT_NAME]}}
+    assert [d["name"] for d in named.get_input_details()] == [INPUT_NAME]
+    assert [d["name"] for d in named.get_output_details()] == [OUTPUT_NAME]
+    original = Interpreter(model_content=plain)
+    detail = original.get_input_details()[0]
+    hw = STATIC if name != "dynamic" else (20, 28)
+    x = np.random.default_rng(7).integers(0, 255, (1, *hw, 3)).astype(detail["dtype"])
+    if name == "dynamic":
+        original.resize_tensor_input(detail["index"], [1, *hw, 3])
+    original.allocate_tensors()
+    original.set_tensor(detail["index"], x)
+    original.invoke()
+    expected = original.get_tensor(original.get_output_details()[0]["index"])
+    runner = named.get_signature_runner(SIGNATURE_KEY)  # resizes a dynamic input to what it is given
+    np.testing.assert_array_equal(runner(**{INPUT_NAME: x})[OUTPUT_NAME], expected)

@@ -52,6 +52,12 @@ class LoadedWeights:
     sha256: str | None
     kind: str  # "upstream", "project" or "random-init"
     meta: dict[str, Any] = field(default_factory=dict)
+    note: str | None = None  # what a user should know about these weights (e.g. a GAN model), for sidecars
+
+    @property
+    def file_name(self) -> str | None:
+        """The weights file's name without its folder (what sidecars record), None for random weights."""
+        return None if self.kind == "random-init" else Path(self.source).name
 
 
 def sha256_of(path: str | os.PathLike[str]) -> str:

@@ -1,0 +1,210 @@
+"""The options of an export, as the Python API and the CLI take them, checked into a :class:`Plan`.
+
+:class:`ExportOptions` mirrors ``python -m pcarn_mobile.convert`` flag for flag (``--calib-count``
+is ``calib_count``); ``None`` means "not given", so that a flag the chosen target does not take
+can be refused when given, and the documented default applies otherwise. :func:`plan` checks
+everything that can be checked without loading a model or converting, so bad input fails in
+well under a second and before anything is written.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from ..errors import UserError
+from ..modelargs import parse_hw
+from ..tiling import DEFAULT_OVERLAP
+from .formats import FLAG_NAMES, FORMATS, INT8_FLAGS, TARGET_SETS
+
+#: Default static input: a 128x128 tile (512x512 out at x4), the tile size mobile SR models are
+#: commonly shipped at (e.g. Qualcomm AI Hub's QuickSRNet/XLSR); small enough for a phone GPU's
+#: memory, large enough that the 24-px tile overlap costs under half the work.
+DEFAULT_INPUT_SIZE = (128, 128)
+#: A fixed input side must exceed twice the tile overlap the sidecar promises, or no tile plan
+#: can use the file on an image larger than it.
+MIN_INPUT_SIDE = 2 * DEFAULT_OVERLAP + 1
+#: Default bounds of a Core ML range-flexible input side, in LR pixels (converters.coreml.DEFAULT_RANGE).
+COREML_DEFAULT_RANGE = (16, 512)
+DEFAULT_CALIB_COUNT = 24
+INT8_IO = ("int8", "uint8", "float")
+COMPRESSIONS = ("none", "int8", "palette6")
+MIN_IOS = (16, 17, 18)
+
+
+@dataclass
+class ExportOptions:
+    """Every option of ``python -m pcarn_mobile.convert``; ``None`` = the documented default."""
+
+    target: str = "tflite"
+    weights: str | None = None  # default: the embedded weights
+    random_init: bool = False
+    groups: int | None = None  # checked against the weights; 4 with random_init
+    arch: str | None = None  # checked against the weights; pcarn_m with random_init
+    scale: int = 4
+    precision: str | Sequence[str] | None = None  # comma-separated and/or a list; default per format
+    input_size: str | tuple[int, int] | None = None  # "HxW"; default 128x128 (Core ML: a range)
+    dynamic: bool | str = False  # True, or "LO..HI" for Core ML
+    sizes: str | Sequence[str] | None = None  # Core ML enumerated sizes
+    io: str | None = None  # TFLite int8 I/O: int8 (default), uint8 or float
+    calib: str | None = None  # folder of calibration photos (default: scikit-image's)
+    calib_count: int | None = None  # random calibration crops (default 24)
+    compress: str | Sequence[str] | None = None  # Core ML: none, int8, palette6 (default none)
+    tensor_io: bool | None = None  # Core ML: float32 tensors instead of images (default: images)
+    min_ios: int | None = None  # Core ML deployment target (default 16)
+    parity_data: str | None = None  # evaluation set for the Y-PSNR verdict
+    expand_groups: bool = False
+    out: str = "exports"
+
+
+@dataclass(frozen=True)
+class CoreMLPlan:
+    """The Core ML options, checked: exactly one of size, sizes, range."""
+
+    size: tuple[int, int] | None
+    sizes: tuple[tuple[int, int], ...]
+    range: tuple[int, int] | None
+    compressions: tuple[str, ...]
+    image_io: bool
+    min_ios: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a run will do, every option checked and defaulted."""
+
+    targets: tuple[str, ...]
+    precisions: dict[str, tuple[str, ...]]
+    input_size: tuple[int, int] | None  # TFLite / ONNX; None = dynamic
+    io: str
+    calib: str | None
+    calib_count: int
+    expand_groups: bool
+    coreml: CoreMLPlan | None
+    parity_data: str | None
+    out: Path
+    given: dict[str, Any] = field(default_factory=dict)  # the options as the user gave them, for report.json
+
+
+def _split(value: str | Sequence[str] | None, what: str) -> list[str] | None:
+    """"a,b" or ["a", "b,c"] -> ["a", "b", "c"]; an empty choice is an error, not 'nothing to do'."""
+    if value is None:
+        return None
+    items = [value] if isinstance(value, str) else list(value)
+    parts = [p.strip().lower() for item in items for p in str(item).split(",")]
+    if not parts or any(not p for p in parts):
+        raise UserError(f"{what} {','.join(items)!r}: empty choice; give a comma-separated list")
+    return parts
+
+
+def _targets(name: str) -> tuple[str, ...]:
+    if name in TARGET_SETS:
+        return TARGET_SETS[name]
+    if name not in FORMATS:
+        raise UserError(f"unknown --target {name!r}; choose one of {', '.join([*FORMATS, *TARGET_SETS])}")
+    return (name,)
+
+
+def _precisions(asked: list[str] | None, targets: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """Each target writes the asked precisions it has; a precision no target has is an error."""
+    if asked is None:
+        return {t: FORMATS[t].defaults for t in targets}
+    known = {p for t in targets for p in FORMATS[t].precisions}
+    unknown = [p for p in asked if p not in known]
+    if unknown:
+        choices = "; ".join(f"{t}: {', '.join(FORMATS[t].precisions)}" for t in targets)
+        raise UserError(f"unknown precision {', '.join(unknown)} for --target {'/'.join(targets)} ({choices})")
+    chosen = {t: tuple(p for p in FORMATS[t].precisions if p in asked) for t in targets}
+    empty = [t for t, p in chosen.items() if not p]
+    if empty:
+        writes = "; ".join(f"{t} writes {', '.join(FORMATS[t].precisions)}" for t in empty)
+        raise UserError(f"--precision {','.join(asked)} leaves nothing for {', '.join(empty)} ({writes})")
+    return chosen
+
+
+def _given_flags(o: ExportOptions) -> set[str]:
+    given = {k for k in ("io", "calib", "calib_count", "sizes", "compress", "tensor_io", "min_ios") if getattr(o, k) is not None}
+    if o.expand_groups:
+        given.add("expand_groups")
+    if isinstance(o.dynamic, str):
+        given.add("dynamic_range")
+    return given
+
+
+def _check_flags(o: ExportOptions, targets: tuple[str, ...], precisions: dict[str, tuple[str, ...]]) -> None:
+    """A flag no chosen target takes, or an int8 flag with no int8 file to write, is refused."""
+    for flag in sorted(_given_flags(o)):
+        takers = [t for t in targets if flag in FORMATS[t].flags]
+        if not takers:
+            owners = [t for t, f in FORMATS.items() if flag in f.flags]
+            raise UserError(f"{FLAG_NAMES[flag]} applies to --target {' or '.join(owners)}, not {o.target}")
+        if flag in INT8_FLAGS and not any("int8" in precisions[t] for t in takers):
+            raise UserError(f"{FLAG_NAMES[flag]} shapes the int8 file, but --precision "
+                            f"{','.join(precisions[takers[0]])} writes none")
+
+
+def _side_check(size: tuple[int, int], option: str) -> tuple[int, int]:
+    if min(size) < MIN_INPUT_SIDE:
+        raise UserError(
+            f"{option} {size[0]}x{size[1]}: each side must be at least {MIN_INPUT_SIDE} px (twice the "
+            f"{DEFAULT_OVERLAP}-px tile overlap, plus one) so that tiles of it can cover a larger image; "
+            "use --dynamic for any size"
+        )
+    return size
+
+
+def _input_size(o: ExportOptions) -> tuple[int, int] | None:
+    if o.dynamic:
+        return None
+    if o.input_size is None:
+        return DEFAULT_INPUT_SIZE
+    size = tuple(o.input_size) if not isinstance(o.input_size, str) else parse_hw(o.input_size)
+    return _side_check(size, "--input-size")  # type: ignore[arg-type]
+
+
+def _coreml(o: ExportOptions, input_size: tuple[int, int] | None) -> CoreMLPlan:
+    compress = _split(o.compress, "--compress") or ["none"]
+    unknown = [c for c in compress if c not in COMPRESSIONS]
+    if unknown:
+        raise UserError(f"unknown --compress {', '.join(unknown)}; choose from {', '.join(COMPRESSIONS)}")
+    min_ios = 16 if o.min_ios is None else o.min_ios
+    if min_ios not in MIN_IOS:
+        raise UserError(f"--min-ios {min_ios}: choose one of {', '.join(map(str, MIN_IOS))} (image outputs need iOS 16)")
+    if sum(bool(v) for v in (o.input_size, o.sizes, o.dynamic)) > 1:
+        raise UserError("--input-size, --sizes and --dynamic exclude each other; pass one")
+    size = input_size if o.input_size else None
+    sizes: tuple[tuple[int, int], ...] = ()
+    if o.sizes:
+        texts = o.sizes.split(",") if isinstance(o.sizes, str) else list(o.sizes)
+        sizes = tuple(_side_check(parse_hw(s, "--sizes"), "--sizes") for s in texts if str(s).strip())
+        if not sizes or len(set(sizes)) != len(sizes):
+            raise UserError(f"--sizes {o.sizes!r}: expected distinct HxW sizes separated by commas")
+    bounds = None
+    if isinstance(o.dynamic, str):
+        match = re.match(r"^\s*(\d+)\s*\.\.\s*(\d+)\s*$", o.dynamic)
+        if not match or not 1 <= int(match[1]) <= int(match[2]):
+            raise UserError(f"--dynamic {o.dynamic!r}: expected LOW..HIGH LR pixels per side, e.g. 16..512")
+        bounds = (int(match[1]), int(match[2]))
+    elif not size and not sizes:
+        bounds = COREML_DEFAULT_RANGE
+    return CoreMLPlan(size, sizes, bounds, tuple(c for c in COMPRESSIONS if c in compress), not o.tensor_io, min_ios)
+
+
+def plan(o: ExportOptions) -> Plan:
+    """Checks and defaults every option; raises :class:`UserError` with one line on bad input."""
+    if o.scale not in (2, 3, 4):
+        raise UserError(f"--scale {o.scale}: choose 2, 3 or 4")
+    targets = _targets(o.target)
+    precisions = _precisions(_split(o.precision, "--precision"), targets)
+    _check_flags(o, targets, precisions)
+    io = o.io or "int8"
+    if io not in INT8_IO:
+        raise UserError(f"--io {io!r}: choose one of {', '.join(INT8_IO)}")
+    calib_count = DEFAULT_CALIB_COUNT if o.calib_count is None else o.calib_count
+    if calib_count < 1:
+        raise UserError(f"--calib-count must be at least 1, got {calib_count}")
+    input_size = _input_size(o)
+    coreml = _coreml(o, input_size) if "coreml" in targets else None
+    return Plan(targets, precisions, input_size, io, o.calib, calib_count, o.expand_groups, coreml,
+                o.parity_data, Path(o.out), {k: v for k, v in asdict(o).items() if v not in (None, False)})

@@ -1,0 +1,116 @@
+"""Parity: what an exported file computes next to what PyTorch computes, and one verdict for all formats.
+
+Every file is measured through the common :class:`~converters.runner.Runner` interface, so
+this is the same code for TFLite, ONNX and Core ML: PSNR and max-abs error against PyTorch on
+real photos at the file's input size and, with ``--parity-data``, the Y-PSNR on that set next
+to PyTorch's. The verdict holds each variant to the limits of the format table
+(:mod:`.formats`). The PyTorch reference and whole-image runs go through seamless tiles, so
+parity never needs more memory than one tile, whatever the images.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import numpy as np
+
+from converters.runner import Runner
+
+from ..data import EvalPair
+from ..evaluation import evaluate_runner
+from ..photos import sample_photos
+from ..tiling import DEFAULT_OVERLAP, upscale_array
+from .formats import Format
+
+#: Photos (one centre crop each) the photo figures are measured on.
+PARITY_PHOTOS = 4
+#: Side (LR pixels) of the tiles the reference and whole-image runs go through: identical to an
+#: untiled run (the overlap covers the receptive field), at most ~0.7 GB of PyTorch activations at x4.
+PARITY_TILE = 256
+
+
+class Reference:
+    """PyTorch, as every file is compared with: tiled beyond :data:`PARITY_TILE`, each input computed once."""
+
+    input_size: tuple[int, int] | None = None
+
+    def __init__(self, runner: Runner) -> None:
+        self.runner, self.scale = runner, runner.scale
+        self._memo: dict[tuple, np.ndarray] = {}
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        key = (x.shape, hashlib.sha1(np.ascontiguousarray(x).tobytes()).hexdigest())
+        if key not in self._memo:
+            hwc = upscale_array(self.runner, x[0].transpose(1, 2, 0), tile=PARITY_TILE, overlap=DEFAULT_OVERLAP)
+            self._memo[key] = np.ascontiguousarray(hwc.transpose(2, 0, 1)[None])
+        return self._memo[key]
+
+
+class FixedSizeRunner:
+    """Presents a runner as taking only ``input_size``, so that tiling feeds it as it feeds a static file.
+
+    PyTorch through the same tiles and edge padding is the fair reference for a static file's
+    tiled Y-PSNR: on images smaller than the tile the padding alone moves Y-PSNR by ~0.07 dB.
+    """
+
+    def __init__(self, runner: Runner, input_size: tuple[int, int]) -> None:
+        self.runner, self.scale, self.input_size = runner, runner.scale, input_size
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.runner(x)
+
+
+def parity_crops(input_size: tuple[int, int] | None, count: int = PARITY_PHOTOS) -> list[tuple[str, np.ndarray]]:
+    """Centre crops of the bundled photos at the model's input size (96x128 for dynamic models), NCHW."""
+    h, w = input_size or (96, 128)
+    crops = []
+    for name, img in sample_photos()[:count]:
+        ih, iw = img.shape[:2]
+        y, x = max((ih - h) // 2, 0), max((iw - w) // 2, 0)
+        crop = np.asarray(img[y : y + h, x : x + w], dtype=np.float32) / 255.0
+        if crop.shape[:2] != (h, w):  # photo smaller than the input: edge-pad (as tiling does)
+            crop = np.pad(crop, ((0, h - crop.shape[0]), (0, w - crop.shape[1]), (0, 0)), mode="edge")
+        crops.append((name, np.ascontiguousarray(crop.transpose(2, 0, 1)[None])))
+    return crops
+
+
+def parity_on_photos(runner: Runner, reference: Runner, crops: list[tuple[str, np.ndarray]]) -> dict[str, Any]:
+    """PSNR (peak 1, on the [0, 1] outputs) and max-abs error of ``runner`` against ``reference``."""
+    errors, max_abs = [], 0.0
+    for _, x in crops:
+        diff = runner(x).astype(np.float64) - reference(x).astype(np.float64)
+        errors.append(np.mean(diff**2))
+        max_abs = max(max_abs, float(np.abs(diff).max()))
+    mse = float(np.mean(errors))
+    psnr = float("inf") if mse == 0 else float(10 * np.log10(1.0 / mse))
+    return {
+        "psnr_db": round(psnr, 2) if np.isfinite(psnr) else "inf",
+        "max_abs": round(max_abs, 6),
+        "images": [name for name, _ in crops],
+        "size": list(crops[0][1].shape[2:]),
+    }
+
+
+def quality_on_set(runner: Runner, pairs: list[EvalPair], scale: int) -> dict[str, Any]:
+    """Y-PSNR/SSIM on an evaluation set (the paper's convention), whole images through seamless tiles."""
+    result = evaluate_runner(runner, pairs, scale, tile=PARITY_TILE, overlap=DEFAULT_OVERLAP)
+    return {"psnr_y": round(result["psnr_y"], 3), "ssim_y": round(result["ssim_y"], 4), "count": result["count"]}
+
+
+def verdict(fmt: Format, variant: str, photos: dict[str, Any], quality: dict[str, Any] | None) -> dict[str, Any]:
+    """``verdict`` (OK / MISMATCH), its ``reasons`` and the ``limits`` applied, for a sidecar's parity.
+
+    The same two tests for every format: the photo PSNR against PyTorch at or above the
+    variant's floor, and with ``--parity-data`` the set's Y-PSNR at most the variant's drop limit
+    below PyTorch's.
+    """
+    floor, limit = fmt.photo_floor_db[variant], fmt.set_drop_db[variant]
+    reasons = []
+    psnr = photos["psnr_db"]
+    if psnr != "inf" and psnr < floor:
+        reasons.append(f"{psnr:.2f} dB against PyTorch on photos, below the {variant} floor of {floor:g} dB")
+    if quality is not None and quality["drop_db"] > limit:
+        reasons.append(f"Y-PSNR on {quality['set']} {quality['drop_db']:.3f} dB below PyTorch's, past the {variant} "
+                       f"limit of {limit:g} dB")
+    return {"verdict": "MISMATCH" if reasons else "OK", "reasons": reasons,
+            "limits": {"photo_floor_db": floor, "set_drop_db": limit}}

@@ -1,0 +1,215 @@
+"""One export run, start to finish: check, convert every format, measure parity, write the contract, move into place.
+
+:func:`export` is the Python API; ``python -m pcarn_mobile.convert`` is a thin wrapper around it
+that prints the table. Progress goes through :mod:`logging` (logger ``pcarn_mobile.export``);
+the converters' native messages go to ``<out>/convert.log``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..data import EvalPair, load_eval_set
+from ..errors import UserError
+from ..fileio import write_json
+from ..machine import describe_machine
+from ..modelargs import model_from_args
+from ..models import SRDeploy
+from ..native_log import stderr_to
+from ..tiling import TorchRunner
+from ..weights import DEFAULT_WEIGHTS, LoadedWeights
+from .calibration import load_calibration
+from .cost import expand_groups_cost
+from .formats import FORMATS
+from .job import Artifact, Job
+from .limits import check_memory
+from .options import ExportOptions, Plan, plan as make_plan
+from .parity import FixedSizeRunner, Reference, parity_crops, parity_on_photos, quality_on_set, verdict
+from .sidecar import SCHEMA_VERSION, check_schema, sidecar, tool_versions, weights_entry
+from .staging import LOG_NAME, existing_exports, make_workdir, move_into_place, place_log
+
+log = logging.getLogger("pcarn_mobile.export")
+
+#: Infix of a file whose parity verdict is MISMATCH: it never sits under the name a good file has.
+MISMATCH_TAG = ".MISMATCH"
+
+
+@dataclass(frozen=True)
+class ExportedFile:
+    """One file a run wrote, at its final path, with the sidecar written beside it."""
+
+    path: Path
+    sidecar: dict[str, Any]
+
+    @property
+    def verdict(self) -> str:
+        return self.sidecar["parity"]["verdict"]
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What :func:`export` returns: every file, the run's report (``report.json``) and where the log is."""
+
+    files: list[ExportedFile]
+    report: dict[str, Any]
+    report_path: Path
+    log_path: Path
+
+    @property
+    def ok(self) -> bool:
+        """True when every file computes what PyTorch computes (no MISMATCH verdict)."""
+        return self.report["verdict"] == "OK"
+
+
+def export(options: ExportOptions | None = None, **kwargs: Any) -> ExportResult:
+    """Converts PCARN-M as ``python -m pcarn_mobile.convert`` does, with the same options and defaults.
+
+    Pass an :class:`ExportOptions` or its fields as keywords (``export(target="tflite",
+    precision="fp32,int8", out="exports")``). Returns the files written with their sidecars and
+    verdicts; a file that fails parity is written as ``<name>.MISMATCH.<suffix>`` and
+    ``result.ok`` is False. Raises :class:`~pcarn_mobile.errors.UserError` (one line, nothing
+    written) on bad input.
+    """
+    start = time.perf_counter()
+    options = dataclasses.replace(options or ExportOptions(), **kwargs)
+    plan = make_plan(options)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    wants_int8 = any("int8" in p and "calib" in FORMATS[t].flags for t, p in plan.precisions.items())
+    calibration = load_calibration(plan.calib) if wants_int8 else None
+    pairs = load_eval_set(plan.parity_data, options.scale) if plan.parity_data else None
+    check_memory(plan)
+    weights = model_from_args(options, options.scale)
+    module = SRDeploy(weights.model, options.scale).eval()
+    _announce(weights, plan, options.scale)
+    created = not plan.out.exists()
+    workdir = make_workdir(plan.out)
+    keep_log = True
+    try:
+        with stderr_to(workdir / LOG_NAME):
+            report, staged = _convert(plan, options, weights, module, pairs, workdir, calibration, start)
+        existing = existing_exports(plan.out)
+        replaced = move_into_place(staged, plan.out)
+        written = {name for _, name in staged}
+        report.update(replaced=replaced, kept=sorted(existing - written))
+        report["wall_time_s"] = round(time.perf_counter() - start, 1)
+        report["machine"] = describe_machine()
+        check_schema(report, "report")
+        write_json(plan.out / "report.json", report)
+    except Exception as exc:
+        # A converter's own failure: its native messages are what a bug report needs. A refusal
+        # (UserError) or an interruption leaves the folder as it was.
+        keep_log = not isinstance(exc, UserError)
+        if keep_log:
+            log.error("the converters' own messages for this run are in %s", plan.out / LOG_NAME)
+        raise
+    except BaseException:
+        keep_log = False
+        raise
+    finally:
+        log_path = place_log(workdir, plan.out) if keep_log else plan.out / LOG_NAME
+        shutil.rmtree(workdir, ignore_errors=True)
+        if created and not keep_log and not any(plan.out.iterdir()):
+            plan.out.rmdir()
+    if report["replaced"] or report["kept"]:
+        log.info("in %s: replaced %s; left alone %s", plan.out, ", ".join(report["replaced"]) or "nothing",
+                 ", ".join(report["kept"]) or "nothing")
+    files = [ExportedFile(plan.out / meta["file"], meta) for meta in report["files"]]
+    return ExportResult(files, report, plan.out / "report.json", log_path)
+
+
+def _announce(weights: LoadedWeights, plan: Plan, scale: int) -> None:
+    if weights.kind == "random-init":
+        log.warning("converting an UNTRAINED network (--random-init): numerics only, no useful output")
+        label = "random-init"
+    else:
+        which = "the embedded default" if Path(weights.source) == DEFAULT_WEIGHTS else weights.kind
+        label = f"{weights.file_name} ({which})"
+    h = weights.header
+    log.info("weights: %s; %s g%d x%d -> %s", label, h.arch, h.groups, scale,
+             ", ".join(f"{t} {'/'.join(plan.precisions[t])}" for t in plan.targets))
+
+
+def _convert(plan: Plan, options: ExportOptions, weights: LoadedWeights, module: SRDeploy,
+             pairs: list[EvalPair] | None, workdir: Path, calibration, start: float) -> tuple[dict[str, Any], list[tuple[Path, str]]]:
+    """Every format's files in ``workdir``, measured and described; returns the report and (staged path, final name)."""
+    scale, h = options.scale, weights.header
+    reference = Reference(TorchRunner(module, scale))
+    report: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION, "verdict": "OK", "model": h.arch, "scale": scale, "groups": h.groups,
+        "expand_groups": plan.expand_groups, "weights": {**weights_entry(weights), "as_given": options.weights},
+        "options": plan.given, "tools": tool_versions(),
+    }
+    if plan.expand_groups:
+        report["expand_groups_cost"] = cost = expand_groups_cost(module, h, scale, plan.input_size)
+        log.info("--expand-groups: %.2f G -> %.2f G Mult-Adds per %dx%d tile (x%s); %.2f G -> %.2f G at 720p out",
+                 cost["grouped_mult_adds"] / 1e9, cost["dense_mult_adds"] / 1e9, *cost["tile"], cost["factor"],
+                 cost["grouped_mult_adds_720p"] / 1e9, cost["dense_mult_adds_720p"] / 1e9)
+    quality = _SetQuality(reference, pairs, scale, plan.parity_data) if pairs is not None else None
+    if quality is not None:
+        report["reference"] = {"quality": {"set": quality.name, **quality.torch(None)}}
+    timings: dict[str, float] = {"start-up (imports, weights, reference)": round(time.perf_counter() - start, 2)}
+    artifacts: list[Artifact] = []
+    for target in plan.targets:
+        job = Job(module, weights, plan, FORMATS[target], scale, workdir, calibration)
+        t = time.perf_counter()
+        artifacts += job.fmt.load_adapter().export(job)
+        timings.update(job.timings or {target: round(time.perf_counter() - t, 2)})
+    t = time.perf_counter()
+    crops: dict[Any, list] = {}
+    for a in artifacts:
+        a.parity["photos"] = parity_on_photos(a.runner(), reference, crops.setdefault(a.input_size, parity_crops(a.input_size)))
+        if quality is not None:
+            a.parity["quality"] = quality.of(a)
+        a.parity.update(verdict(a.fmt, a.variant, a.parity["photos"], a.parity.get("quality")))
+    timings["parity"] = round(time.perf_counter() - t, 2)
+    common = {"model": h.arch, "scale": scale, "groups": h.groups, "weights": weights_entry(weights), "tools": report["tools"]}
+    staged = []
+    for a in artifacts:
+        name = a.path.name if a.parity["verdict"] == "OK" else a.path.stem + MISMATCH_TAG + a.fmt.suffix
+        meta = sidecar(a, name, {**common, "expand_groups": plan.expand_groups and "expand_groups" in a.fmt.flags})
+        check_schema(meta)
+        write_json(a.path.with_name(a.path.name + ".json"), meta)
+        report["files"] = report.get("files", []) + [meta]
+        staged.append((a.path, name))
+        if a.parity["verdict"] != "OK":
+            report["verdict"] = "MISMATCH"
+    report["timings_s"] = timings
+    return report, staged
+
+
+class _SetQuality:
+    """Y-PSNR on ``--parity-data`` of each file, next to PyTorch's measured the same way (whole, or the same tiles)."""
+
+    def __init__(self, reference: Reference, pairs: list[EvalPair], scale: int, folder: str) -> None:
+        self.reference, self.pairs, self.scale = reference, pairs, scale
+        self.name = "/".join(Path(folder).resolve().parts[-2:])
+        self._torch: dict[tuple[int, int] | None, dict[str, Any]] = {}
+
+    def torch(self, size: tuple[int, int] | None) -> dict[str, Any]:
+        """PyTorch's figures, on whole images (``size`` None) or fed as a file of that fixed size is fed."""
+        if size not in self._torch:
+            runner = self.reference if size is None else FixedSizeRunner(self.reference, size)
+            self._torch[size] = quality_on_set(runner, self.pairs, self.scale)
+        return self._torch[size]
+
+    def of(self, artifact: Artifact) -> dict[str, Any]:
+        runner = artifact.runner(any_size=True)
+        size = runner.input_size
+        result = quality_on_set(runner, self.pairs, self.scale)
+        torch_psnr = self.torch(size)["psnr_y"]
+        entry: dict[str, Any] = {
+            "set": self.name, **result, "torch_psnr_y": torch_psnr, "drop_db": round(torch_psnr - result["psnr_y"], 3),
+            "how": "whole images" if size is None else f"tiles of the file's {size[0]}x{size[1]} input, PyTorch tiled alike",
+        }
+        if size is None and artifact.input_size is not None:
+            # A fixed-size file scored resized to whole images; also as an app runs it, in tiles of its size.
+            tiled = quality_on_set(artifact.runner(), self.pairs, self.scale)["psnr_y"]
+            entry["tiled"] = {"psnr_y": tiled, "torch_psnr_y": self.torch(artifact.input_size)["psnr_y"],
+                              "tile": list(artifact.input_size)}
+        return entry

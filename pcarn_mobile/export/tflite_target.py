@@ -1,0 +1,71 @@
+"""The TFLite target: a dynamic-size ONNX through onnx2tf, then fp32, fp16 (float16 weights) and full-integer int8.
+
+Every file gets the project's tensor names and a ``serving_default`` signature
+(:func:`converters.tflite.name_io`), so an app addresses ``lr`` and ``sr`` in every precision.
+"""
+from __future__ import annotations
+
+import shutil
+import time
+from functools import partial
+
+from converters.onnx_export import export_onnx
+from converters.onnx_runner import load_runner as load_onnx_runner
+from converters.tflite import CONCAT_RANGE, delegate_violations, float_tflite, name_io, onnx_to_keras, quantize_int8, summarize
+from converters.tflite_runner import load_runner
+
+from ..fileio import write_bytes
+from ..tiling import TorchRunner
+from .calibration import load_calibration, random_crops
+from .job import UNIT_RANGE, Artifact, Job
+from .parity import parity_crops, parity_on_photos
+
+CALIBRATION_METHOD = (f"min/max ranges (input and output clamp pinned to [0, 1], concatenations tied x{CONCAT_RANGE}), "
+                      "bias correction, per-channel int8 weights")
+
+
+def export(job: Job) -> list[Artifact]:
+    plan = job.plan
+    scratch = job.workdir / "tflite-scratch"
+    scratch.mkdir()
+    onnx_path = scratch / "dynamic.onnx"
+    t = time.perf_counter()
+    _, shaping = export_onnx(job.module, onnx_path, None, expand_groups=plan.expand_groups)
+    # The intermediate ONNX in ONNX Runtime against PyTorch, before onnx2tf sees it.
+    onnx_parity = parity_on_photos(load_onnx_runner(onnx_path), TorchRunner(job.module, job.scale), parity_crops((64, 64), 1))
+    t = job.lap("torch -> onnx", t)
+    keras_model = onnx_to_keras(onnx_path, scratch)
+    t = job.lap("onnx2tf (incl. TensorFlow import)", t)
+    fp32 = float_tflite(keras_model, plan.input_size)
+    files = {"fp32": fp32}
+    t = job.lap("fp32", t)
+    calibration = None
+    if "fp16" in plan.precisions["tflite"]:
+        files["fp16"] = float_tflite(keras_model, plan.input_size, fp16=True)
+        t = job.lap("fp16", t)
+    if "int8" in plan.precisions["tflite"]:
+        photos = job.calibration or load_calibration(plan.calib)
+        files["int8"] = quantize_int8(fp32, random_crops(photos.images, plan.calib_count), io=plan.io)
+        calibration = photos.describe(plan.calib_count, CALIBRATION_METHOD)
+        t = job.lap("int8 (calibration + quantization)", t)
+    shutil.rmtree(scratch)
+    artifacts = []
+    for precision in plan.precisions["tflite"]:
+        io_tag = [f"{plan.io}io"] if precision == "int8" and plan.io != "int8" else []
+        path = job.workdir / job.name(job.shape_tag(plan.input_size), precision, *io_tag)
+        data = name_io(files[precision])
+        write_bytes(path, data)
+        summary = summarize(data)
+        problems = delegate_violations(summary, precision)
+        graph = {
+            "ops": dict(sorted(summary.ops.items())), "max_rank": summary.max_rank,
+            "internal_requantize": summary.internal_quantize, "delegate_ready": not problems, "problems": problems,
+            "signature": "serving_default", "shaping": shaping,
+        }
+        tensors = [{**t, "range": UNIT_RANGE} for t in (summary.inputs[0], summary.outputs[0])]
+        artifacts.append(Artifact(
+            path, job.fmt, precision, precision, plan.input_size, partial(load_runner, path), *tensors, graph,
+            extra={"calibration": calibration} if precision == "int8" else {},
+            parity={"intermediate_onnx": onnx_parity},
+        ))
+    return artifacts
