@@ -27,8 +27,6 @@ def build_model(
     """Builds an architecture by name; raises ``ValueError`` with a user-facing message on bad options."""
     if arch not in ARCHITECTURES:
         raise ValueError(f"unknown architecture {arch!r}; choose one of {', '.join(ARCHITECTURES)}")
-    if groups < 1 or channels % groups:
-        raise ValueError(f"groups={groups} must divide the channel count {channels}")
     return ARCHITECTURES[arch](channels=channels, scales=tuple(scales), groups=groups)
 
 

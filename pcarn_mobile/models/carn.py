@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .layers import MeanShift, MULTI_SCALES, Upsampler, cascade, init_uniform_fan_in
+from .layers import MeanShift, MULTI_SCALES, Upsampler, cascade, check_groups, init_uniform_fan_in
 
 
 class _ConvReLU(nn.Module):
@@ -59,8 +59,7 @@ class CARNM(nn.Module):
 
     def __init__(self, channels: int = 64, groups: int = 4, scales: tuple[int, ...] = MULTI_SCALES) -> None:
         super().__init__()
-        if channels % groups:
-            raise ValueError(f"groups={groups} does not divide channels={channels}")
+        check_groups(channels, groups)
         self.channels, self.groups, self.scales = channels, groups, tuple(scales)
         self.sub_mean = MeanShift(sub=True)
         self.add_mean = MeanShift(sub=False)

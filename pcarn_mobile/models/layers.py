@@ -18,6 +18,12 @@ RGB_MEAN: tuple[float, float, float] = (0.4488, 0.4371, 0.4040)
 MULTI_SCALES: tuple[int, ...] = (2, 3, 4)
 
 
+def check_groups(channels: int, groups: int) -> None:
+    """The one group-count check: grouped convolutions need ``groups`` to divide the channel count."""
+    if groups < 1 or channels % groups:
+        raise ValueError(f"groups={groups} must divide the channel count {channels}")
+
+
 def cascade(x: torch.Tensor, blocks: list[nn.Module], fusions: list[nn.Module]) -> torch.Tensor:
     """The cascading pattern, local and global: after each block, fuse everything seen so far.
 

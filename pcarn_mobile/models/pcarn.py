@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .layers import EResidualBlock, MeanShift, MULTI_SCALES, ResidualBlock, Upsampler, cascade, init_uniform_fan_in
+from .layers import EResidualBlock, MeanShift, MULTI_SCALES, ResidualBlock, Upsampler, cascade, check_groups, init_uniform_fan_in
 
 
 class CascadingBlock(nn.Module):
@@ -52,8 +52,7 @@ class PCARN(nn.Module):
         mobile: bool = True,
     ) -> None:
         super().__init__()
-        if channels % groups:
-            raise ValueError(f"groups={groups} does not divide channels={channels}")
+        check_groups(channels, groups)
         self.channels, self.groups, self.scales, self.mobile = channels, groups, tuple(scales), mobile
         self.sub_mean = MeanShift(sub=True)
         self.add_mean = MeanShift(sub=False)

@@ -62,10 +62,6 @@ def wrap(model: nn.Module, ctx: DistContext, find_unused: bool = False) -> nn.Mo
     return DistributedDataParallel(model, device_ids=ids, find_unused_parameters=find_unused)
 
 
-def unwrap(model: nn.Module) -> nn.Module:
-    return model.module if isinstance(model, DistributedDataParallel) else model
-
-
 def barrier(ctx: DistContext) -> None:
     if ctx.distributed:
         dist.barrier()
