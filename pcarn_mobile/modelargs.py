@@ -74,6 +74,13 @@ def tiling_from_args(args: argparse.Namespace, input_size: tuple[int, int] | Non
         raise UserError("--tile and --overlap must be >= 0")
     side = min(input_size) if input_size else args.tile
     if side and side <= 2 * args.overlap:
-        what = f"the artifact's input size {input_size[0]}x{input_size[1]}" if input_size else f"--tile {side}"
-        raise UserError(f"{what} must exceed twice --overlap ({args.overlap}); lower --overlap or raise the tile")
+        if input_size is None:
+            raise UserError(f"--tile {side} must exceed twice --overlap ({args.overlap}); lower --overlap or raise --tile")
+        if side > 2 * RECEPTIVE_RADIUS:
+            raise UserError(f"the artifact's fixed input size {input_size[0]}x{input_size[1]} must exceed twice --overlap "
+                            f"({args.overlap}): pass --overlap {(side - 1) // 2} or less (at least {RECEPTIVE_RADIUS} "
+                            "keeps tiles seamless)")
+        raise UserError(f"the artifact's fixed input size {input_size[0]}x{input_size[1]} is too small to tile: no overlap "
+                        f"of at least {RECEPTIVE_RADIUS} px fits twice; convert again with --input-size of at least "
+                        f"{2 * DEFAULT_OVERLAP + 1} per side, or --dynamic")
     return {"tile": args.tile or None, "overlap": args.overlap}

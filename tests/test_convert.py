@@ -270,3 +270,35 @@ def test_calibration_skips_what_it_cannot_use(tmp_path):
     assert [name for name, _ in found.images] == ["0.png"] and found.source == "mixed"
     assert found.skipped == {"unreadable": 1, "smaller than the crop": 1, "flat": 1}
     assert found.describe(24, "m")["skipped"] == found.skipped
+
+
+@pytest.mark.parametrize("signame,code,word", [("SIGTERM", 143, "terminated"), ("SIGINT", 130, "interrupted")])
+def test_interrupted_run_leaves_nothing(tmp_path, signame, code, word):
+    """Ctrl-C or SIGTERM mid-conversion: the staging folder goes, no file is left, one line on stderr."""
+    import signal
+    import time
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "mine.txt").write_text("the user's own file")
+    cmd = [sys.executable, "-m", "pcarn_mobile.convert", "--random-init", "--dynamic", "--out", str(out)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list(out.glob(".convert-*")) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    time.sleep(1.0)  # inside the conversion, not at its start
+    proc.send_signal(getattr(signal, signame))
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == code, err[-2000:]
+    assert err.strip() == word and "Traceback" not in err
+    assert [p.name for p in out.iterdir()] == ["mine.txt"]
+
+
+def test_gan_weights_hold_the_same_floors(shared, tmp_path):
+    """The authors' PCARN-M.pth (their GAN model) has the lowest int8 margin of any weights: same floors, OK."""
+    out = tmp_path / "gan"
+    assert convert.main(["--weights", str(shared / "checkpoints" / "PCARN-M.pth"), "--precision", "int8",
+                         "--input-size", "64x64", "--out", str(out)]) == 0
+    (meta,) = json.loads((out / "report.json").read_text())["files"]
+    assert meta["parity"]["limits"]["photo_floor_db"] == 35.0 and meta["parity"]["verdict"] == "OK"
+    print(f"\nPCARN-M.pth int8: {meta['parity']['photos']['psnr_db']} dB against PyTorch (floor 35)")
