@@ -1,0 +1,1 @@
+"""Speed, size and quality figures, printed with the machine they ran on; ``python -m benchmarks.<name>``."""
