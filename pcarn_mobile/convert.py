@@ -65,6 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--expand-groups", action="store_true",
                         help="tflite/onnx: write grouped convs as dense block-diagonal ones (TFLite GPU delegate); "
                              "prints the cost")
+    demo = parser.add_argument_group("demo apps (a checkout's android_demo/ and ios_demo/)")
+    demo.add_argument("--android-demo", action="store_true",
+                      help="tflite: also install the files that pass parity into android_demo/app/src/main/assets/models/")
+    demo.add_argument("--ios-demo", action="store_true",
+                      help="coreml: also install the packages that pass parity into ios_demo/PCARNDemo/Models/")
     parser.add_argument("--out", default="exports", metavar="DIR", help="output folder (default exports/)")
     return parser
 
@@ -85,10 +90,12 @@ def main(argv: list[str] | None = None) -> int:
     handler.setFormatter(_Lines())
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
+    logger.propagate = False  # the CLI shows these lines itself; a library's root handler must not repeat them
     try:
         result = export(options)
     finally:
         logger.removeHandler(handler)
+        logger.propagate = True
     print(render_table(result.report))
     print(f"TensorFlow / coremltools messages: {result.log_path}")
     if not result.ok:

@@ -302,3 +302,36 @@ def test_gan_weights_hold_the_same_floors(shared, tmp_path):
     (meta,) = json.loads((out / "report.json").read_text())["files"]
     assert meta["parity"]["limits"]["photo_floor_db"] == 35.0 and meta["parity"]["verdict"] == "OK"
     print(f"\nPCARN-M.pth int8: {meta['parity']['photos']['psnr_db']} dB against PyTorch (floor 35)")
+
+
+def test_android_demo_install_replaces_older_models(tmp_path, monkeypatch, capsys):
+    """--android-demo copies the files that pass parity (with sidecars) into the app's assets, replacing older ones."""
+    from pcarn_mobile.export import install
+
+    app = tmp_path / "checkout"
+    models = app / "android_demo" / "app" / "src" / "main" / "assets" / "models"
+    models.mkdir(parents=True)
+    (models / "old_fp16.tflite").write_bytes(b"stale")
+    (models / "old_fp16.tflite.json").write_text("{}")
+    monkeypatch.setattr(install, "REPO_ROOT", app)
+    monkeypatch.setitem(install.DEMO_APPS, "android_demo", (models, ".tflite", "tflite"))
+    monkeypatch.setattr("pcarn_mobile.export.run.REPO_ROOT", app)
+    out = tmp_path / "out"
+    assert convert.main(["--random-init", "--dynamic", "--precision", "fp32", "--android-demo", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    name = "pcarn_m_g4_x4_dyn_fp32.tflite"
+    assert f"installed into android_demo/app/src/main/assets/models: {name} (removed older: old_fp16.tflite)" in printed
+    assert sorted(p.name for p in models.iterdir()) == [name, f"{name}.json"]
+    assert (models / name).read_bytes() == (out / name).read_bytes()
+    assert json.loads((out / "report.json").read_text())["installed"] == {"android_demo": [name]}
+
+
+def test_demo_install_needs_a_checkout_app(tmp_path, monkeypatch, capsys):
+    from pcarn_mobile.export import install
+
+    monkeypatch.setattr(install, "REPO_ROOT", tmp_path)
+    _fails(["--random-init", "--target", "coreml", "--ios-demo", "--out", str(tmp_path / "o")],
+           "--ios-demo installs into the ios_demo/ app of a pcarn-mobile checkout", capsys)
+    _fails(["--random-init", "--target", "coreml", "--tensor-io", "--ios-demo", "--out", str(tmp_path / "o")],
+           "--ios-demo installs image-I/O packages", capsys)
+    _fails(["--random-init", "--ios-demo", "--out", str(tmp_path / "o")], "--ios-demo applies to --target coreml", capsys)

@@ -33,7 +33,7 @@ COREML_SET_DROP_DB: dict[str, float] = {**SET_DROP_DB, "int8": 0.05}
 FLAG_NAMES: dict[str, str] = {
     "io": "--io", "calib": "--calib", "calib_count": "--calib-count", "expand_groups": "--expand-groups",
     "sizes": "--sizes", "compress": "--compress", "tensor_io": "--tensor-io/--image-io", "min_ios": "--min-ios",
-    "dynamic_range": "--dynamic LO..HI",
+    "dynamic_range": "--dynamic LO..HI", "android_demo": "--android-demo", "ios_demo": "--ios-demo",
 }
 #: Options that only shape the int8 file.
 INT8_FLAGS: frozenset[str] = frozenset({"io", "calib", "calib_count"})
@@ -61,7 +61,7 @@ FORMATS: dict[str, Format] = {
     "tflite": Format(
         "tflite", ".tflite", "TFLite via onnx2tf: delegate-ready, full-integer int8",
         ("fp32", "fp16", "int8"), ("fp32", "fp16", "int8"),
-        frozenset({"io", "calib", "calib_count", "expand_groups"}),
+        frozenset({"io", "calib", "calib_count", "expand_groups", "android_demo"}),
         PHOTO_FLOOR_DB, SET_DROP_DB, "pcarn_mobile.export.tflite_target",
     ),
     "onnx": Format(
@@ -71,7 +71,7 @@ FORMATS: dict[str, Format] = {
     ),
     "coreml": Format(
         "coreml", ".mlpackage", "Core ML ML Program for iOS 16+, checked by a NumPy MIL evaluator",
-        ("fp16", "fp32"), ("fp16",), frozenset({"sizes", "compress", "tensor_io", "min_ios", "dynamic_range"}),
+        ("fp16", "fp32"), ("fp16",), frozenset({"sizes", "compress", "tensor_io", "min_ios", "dynamic_range", "ios_demo"}),
         PHOTO_FLOOR_DB, COREML_SET_DROP_DB, "pcarn_mobile.export.coreml_target",
     ),
 }

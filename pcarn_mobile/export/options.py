@@ -55,6 +55,8 @@ class ExportOptions:
     min_ios: int | None = None  # Core ML deployment target (default 16)
     parity_data: str | None = None  # evaluation set for the Y-PSNR verdict
     expand_groups: bool = False
+    android_demo: bool = False  # install the TFLite files into android_demo/ (a checkout's app)
+    ios_demo: bool = False  # install the Core ML packages into ios_demo/
     out: str = "exports"
 
 
@@ -83,6 +85,7 @@ class Plan:
     expand_groups: bool
     coreml: CoreMLPlan | None
     parity_data: str | None
+    install: tuple[str, ...]  # demo apps to install the files into: "android_demo", "ios_demo"
     out: Path
     given: dict[str, Any] = field(default_factory=dict)  # the options as the user gave them, for report.json
 
@@ -125,8 +128,7 @@ def _precisions(asked: list[str] | None, targets: tuple[str, ...]) -> dict[str, 
 
 def _given_flags(o: ExportOptions) -> set[str]:
     given = {k for k in ("io", "calib", "calib_count", "sizes", "compress", "tensor_io", "min_ios") if getattr(o, k) is not None}
-    if o.expand_groups:
-        given.add("expand_groups")
+    given |= {k for k in ("expand_groups", "android_demo", "ios_demo") if getattr(o, k)}
     if isinstance(o.dynamic, str):
         given.add("dynamic_range")
     return given
@@ -206,5 +208,8 @@ def plan(o: ExportOptions) -> Plan:
         raise UserError(f"--calib-count must be at least 1, got {calib_count}")
     input_size = _input_size(o)
     coreml = _coreml(o, input_size) if "coreml" in targets else None
+    if o.ios_demo and coreml is not None and not coreml.image_io:
+        raise UserError("--ios-demo installs image-I/O packages (the demo app passes pixel buffers); drop --tensor-io")
+    install = tuple(app for app in ("android_demo", "ios_demo") if getattr(o, app))
     return Plan(targets, precisions, input_size, io, o.calib, calib_count, o.expand_groups, coreml,
-                o.parity_data, Path(o.out), {k: v for k, v in asdict(o).items() if v not in (None, False)})
+                o.parity_data, install, Path(o.out), {k: v for k, v in asdict(o).items() if v not in (None, False)})

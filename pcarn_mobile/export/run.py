@@ -22,11 +22,13 @@ from ..machine import describe_machine
 from ..modelargs import model_from_args
 from ..models import SRDeploy
 from ..native_log import stderr_to
+from ..shared import REPO_ROOT
 from ..tiling import TorchRunner
 from ..weights import DEFAULT_WEIGHTS, LoadedWeights
 from .calibration import load_calibration
 from .cost import expand_groups_cost
 from .formats import FORMATS
+from .install import DEMO_APPS, check_app, install
 from .job import Artifact, Job
 from .limits import check_memory
 from .options import ExportOptions, Plan, plan as make_plan
@@ -84,6 +86,8 @@ def export(options: ExportOptions | None = None, **kwargs: Any) -> ExportResult:
     calibration = load_calibration(plan.calib) if wants_int8 else None
     pairs = load_eval_set(plan.parity_data, options.scale) if plan.parity_data else None
     check_memory(plan)
+    for app in plan.install:
+        check_app(app)
     weights = model_from_args(options, options.scale)
     module = SRDeploy(weights.model, options.scale).eval()
     _announce(weights, plan, options.scale)
@@ -120,7 +124,26 @@ def export(options: ExportOptions | None = None, **kwargs: Any) -> ExportResult:
         log.info("in %s: replaced %s; left alone %s", plan.out, ", ".join(report["replaced"]) or "nothing",
                  ", ".join(report["kept"]) or "nothing")
     files = [ExportedFile(plan.out / meta["file"], meta) for meta in report["files"]]
+    if plan.install:
+        report["installed"] = {app: _install(app, files) for app in plan.install}
+        write_json(plan.out / "report.json", report)
     return ExportResult(files, report, plan.out / "report.json", log_path)
+
+
+def _install(app: str, files: list[ExportedFile]) -> list[str]:
+    """Installs the run's good files of the app's format; a file that failed parity never reaches an app."""
+    fmt = DEMO_APPS[app][2]
+    good = [f.path for f in files if f.sidecar["format"] == fmt and f.verdict == "OK"]
+    failed = [f.path.name for f in files if f.sidecar["format"] == fmt and f.verdict != "OK"]
+    if failed:
+        log.warning("not installed into %s (failed parity): %s", app, ", ".join(failed))
+    if not good:
+        log.warning("nothing installed into %s: no %s file passed parity", app, fmt)
+        return []
+    installed, removed = install(app, good)
+    log.info("installed into %s: %s%s", DEMO_APPS[app][0].relative_to(REPO_ROOT), ", ".join(installed),
+             f" (removed older: {', '.join(removed)})" if removed else "")
+    return installed
 
 
 def _announce(weights: LoadedWeights, plan: Plan, scale: int) -> None:
