@@ -32,18 +32,22 @@ def score(sr: np.ndarray, hr: np.ndarray, scale: int) -> tuple[float, float]:
 
 
 def evaluate_runner(
-    runner: Runner, pairs: list[EvalPair], scale: int, tile: int | None = None, overlap: int = DEFAULT_OVERLAP
+    runner: Runner, pairs: list[EvalPair], scale: int, tile: int | None = None, overlap: int = DEFAULT_OVERLAP,
+    outputs: dict[str, np.ndarray] | None = None,
 ) -> dict[str, Any]:
     """Mean and per-image Y-PSNR/SSIM of ``runner`` and of bicubic on ``pairs``.
 
     Returns ``{"scale", "count", "psnr_y", "ssim_y", "bicubic_psnr_y", "bicubic_ssim_y",
-    "images": [{"name", "psnr_y", "ssim_y", "bicubic_psnr_y", "bicubic_ssim_y"}, ...]}``.
+    "images": [{"name", "psnr_y", "ssim_y", "bicubic_psnr_y", "bicubic_ssim_y"}, ...]}``. With
+    ``outputs``, each image's uint8 SR output is kept there by name (for the visual reports).
     """
     if runner.scale != scale:
         raise ValueError(f"runner is x{runner.scale}, evaluation asked for x{scale}")
     images = []
     for pair in pairs:
         sr = to_uint8(upscale_array(runner, pair.lr.astype(np.float32) / 255.0, tile=tile, overlap=overlap))
+        if outputs is not None:
+            outputs[pair.name] = sr
         bic = imresize(pair.lr, float(scale))
         p, s = score(sr, pair.hr, scale)
         bp, bs = score(bic, pair.hr, scale)

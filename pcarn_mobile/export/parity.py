@@ -10,6 +10,7 @@ parity never needs more memory than one tile, whatever the images.
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,7 @@ from ..evaluation import evaluate_runner
 from ..photos import sample_photos
 from ..tiling import DEFAULT_OVERLAP, upscale_array
 from .formats import Format
+from .job import Artifact
 
 #: Photos (one centre crop each) the photo figures are measured on.
 PARITY_PHOTOS = 4
@@ -74,11 +76,18 @@ def parity_crops(input_size: tuple[int, int] | None, count: int = PARITY_PHOTOS)
     return crops
 
 
-def parity_on_photos(runner: Runner, reference: Runner, crops: list[tuple[str, np.ndarray]]) -> dict[str, Any]:
-    """PSNR (peak 1, on the [0, 1] outputs) and max-abs error of ``runner`` against ``reference``."""
+def parity_on_photos(runner: Runner, reference: Runner, crops: list[tuple[str, np.ndarray]],
+                     outputs: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
+    """PSNR (peak 1, on the [0, 1] outputs) and max-abs error of ``runner`` against ``reference``.
+
+    With ``outputs``, the runner's output for each crop is kept there by name (for the report's pictures).
+    """
     errors, max_abs = [], 0.0
-    for _, x in crops:
-        diff = runner(x).astype(np.float64) - reference(x).astype(np.float64)
+    for name, x in crops:
+        y = runner(x)
+        if outputs is not None:
+            outputs[name] = y
+        diff = y.astype(np.float64) - reference(x).astype(np.float64)
         errors.append(np.mean(diff**2))
         max_abs = max(max_abs, float(np.abs(diff).max()))
     mse = float(np.mean(errors))
@@ -91,10 +100,57 @@ def parity_on_photos(runner: Runner, reference: Runner, crops: list[tuple[str, n
     }
 
 
-def quality_on_set(runner: Runner, pairs: list[EvalPair], scale: int) -> dict[str, Any]:
-    """Y-PSNR/SSIM on an evaluation set (the paper's convention), whole images through seamless tiles."""
-    result = evaluate_runner(runner, pairs, scale, tile=PARITY_TILE, overlap=DEFAULT_OVERLAP)
-    return {"psnr_y": round(result["psnr_y"], 3), "ssim_y": round(result["ssim_y"], 4), "count": result["count"]}
+def quality_on_set(runner: Runner, pairs: list[EvalPair], scale: int,
+                   outputs: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
+    """Y-PSNR/SSIM on an evaluation set (the paper's convention), whole images through seamless tiles.
+
+    Also names the ``worst`` and ``best`` image by Y-PSNR; ``outputs`` keeps each uint8 output by name.
+    """
+    result = evaluate_runner(runner, pairs, scale, tile=PARITY_TILE, overlap=DEFAULT_OVERLAP, outputs=outputs)
+    ranked = sorted(result["images"], key=lambda im: im["psnr_y"])
+    return {"psnr_y": round(result["psnr_y"], 3), "ssim_y": round(result["ssim_y"], 4), "count": result["count"],
+            "worst": {"image": ranked[0]["name"], "psnr_y": round(ranked[0]["psnr_y"], 3)},
+            "best": {"image": ranked[-1]["name"], "psnr_y": round(ranked[-1]["psnr_y"], 3)}}
+
+
+class SetQuality:
+    """Y-PSNR on ``--parity-data`` of each file, next to PyTorch's measured the same way (whole, or the same tiles).
+
+    Keeps PyTorch's and the last file's outputs, so the report can show the worst and best image.
+    """
+
+    def __init__(self, reference: Reference, pairs: list[EvalPair], scale: int, folder: str) -> None:
+        self.reference, self.pairs, self.scale = reference, pairs, scale
+        self.name = "/".join(Path(folder).resolve().parts[-2:])
+        self._torch: dict[tuple[int, int] | None, tuple[dict[str, Any], dict[str, np.ndarray]]] = {}
+        self.last_outputs: dict[str, np.ndarray] = {}
+        self.last_torch_outputs: dict[str, np.ndarray] = {}
+
+    def torch(self, size: tuple[int, int] | None) -> dict[str, Any]:
+        """PyTorch's figures, on whole images (``size`` None) or fed as a file of that fixed size is fed."""
+        if size not in self._torch:
+            runner = self.reference if size is None else FixedSizeRunner(self.reference, size)
+            outputs: dict[str, np.ndarray] = {}
+            self._torch[size] = quality_on_set(runner, self.pairs, self.scale, outputs), outputs
+        return self._torch[size][0]
+
+    def of(self, artifact: Artifact) -> dict[str, Any]:
+        """The sidecar's ``quality`` for one file."""
+        runner = artifact.runner(any_size=True)
+        size = runner.input_size
+        self.last_outputs = {}
+        result = quality_on_set(runner, self.pairs, self.scale, self.last_outputs)
+        torch_psnr = self.torch(size)["psnr_y"]
+        self.last_torch_outputs = self._torch[size][1]
+        entry: dict[str, Any] = {
+            "set": self.name, **result, "torch_psnr_y": torch_psnr, "drop_db": round(torch_psnr - result["psnr_y"], 3),
+            "how": "whole images" if size is None else f"tiles of the file's {size[0]}x{size[1]} input, PyTorch tiled alike",
+        }
+        if size is None and artifact.input_size is not None:
+            # A fixed-size file scored resized to whole images; also as an app runs it, in tiles of its size.
+            entry["tiled"] = {"psnr_y": quality_on_set(artifact.runner(), self.pairs, self.scale)["psnr_y"],
+                              "torch_psnr_y": self.torch(artifact.input_size)["psnr_y"], "tile": list(artifact.input_size)}
+        return entry
 
 
 def verdict(fmt: Format, variant: str, photos: dict[str, Any], quality: dict[str, Any] | None) -> dict[str, Any]:

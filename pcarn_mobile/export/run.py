@@ -17,7 +17,7 @@ from typing import Any
 
 from ..data import EvalPair, load_eval_set
 from ..errors import UserError
-from ..fileio import write_json
+from ..fileio import write_json, write_text
 from ..machine import describe_machine
 from ..modelargs import model_from_args
 from ..models import SRDeploy
@@ -25,6 +25,7 @@ from ..native_log import stderr_to
 from ..shared import REPO_ROOT
 from ..tiling import TorchRunner
 from ..weights import DEFAULT_WEIGHTS, LoadedWeights
+from . import html_report
 from .calibration import load_calibration
 from .cost import expand_groups_cost
 from .formats import FORMATS
@@ -32,12 +33,14 @@ from .install import DEMO_APPS, check_app, install
 from .job import Artifact, Job
 from .limits import check_memory
 from .options import ExportOptions, Plan, plan as make_plan
-from .parity import FixedSizeRunner, Reference, parity_crops, parity_on_photos, quality_on_set, verdict
+from .parity import Reference, SetQuality, parity_crops, parity_on_photos, verdict
 from .sidecar import SCHEMA_VERSION, check_schema, sidecar, tool_versions, weights_entry
 from .staging import LOG_NAME, existing_exports, make_workdir, move_into_place, place_log
 
 log = logging.getLogger("pcarn_mobile.export")
 
+#: The visual report written beside report.json.
+REPORT_HTML = "report.html"
 #: Infix of a file whose parity verdict is MISMATCH: it never sits under the name a good file has.
 MISMATCH_TAG = ".MISMATCH"
 
@@ -96,15 +99,19 @@ def export(options: ExportOptions | None = None, **kwargs: Any) -> ExportResult:
     keep_log = True
     try:
         with stderr_to(workdir / LOG_NAME):
-            report, staged = _convert(plan, options, weights, module, pairs, workdir, calibration, start)
+            report, staged, sections = _convert(plan, options, weights, module, pairs, workdir, calibration, start)
         existing = existing_exports(plan.out)
         replaced = move_into_place(staged, plan.out)
         written = {name for _, name in staged}
         report.update(replaced=replaced, kept=sorted(existing - written))
+        files = [ExportedFile(plan.out / meta["file"], meta) for meta in report["files"]]
+        if plan.install:
+            report["installed"] = {app: _install(app, files) for app in plan.install}
         report["wall_time_s"] = round(time.perf_counter() - start, 1)
         report["machine"] = describe_machine()
         check_schema(report, "report")
         write_json(plan.out / "report.json", report)
+        write_text(plan.out / REPORT_HTML, html_report.render(report, sections))
     except Exception as exc:
         # A converter's own failure: its native messages are what a bug report needs. A refusal
         # (UserError) or an interruption leaves the folder as it was.
@@ -123,10 +130,6 @@ def export(options: ExportOptions | None = None, **kwargs: Any) -> ExportResult:
     if report["replaced"] or report["kept"]:
         log.info("in %s: replaced %s; left alone %s", plan.out, ", ".join(report["replaced"]) or "nothing",
                  ", ".join(report["kept"]) or "nothing")
-    files = [ExportedFile(plan.out / meta["file"], meta) for meta in report["files"]]
-    if plan.install:
-        report["installed"] = {app: _install(app, files) for app in plan.install}
-        write_json(plan.out / "report.json", report)
     return ExportResult(files, report, plan.out / "report.json", log_path)
 
 
@@ -159,8 +162,12 @@ def _announce(weights: LoadedWeights, plan: Plan, scale: int) -> None:
 
 
 def _convert(plan: Plan, options: ExportOptions, weights: LoadedWeights, module: SRDeploy,
-             pairs: list[EvalPair] | None, workdir: Path, calibration, start: float) -> tuple[dict[str, Any], list[tuple[Path, str]]]:
-    """Every format's files in ``workdir``, measured and described; returns the report and (staged path, final name)."""
+             pairs: list[EvalPair] | None, workdir: Path, calibration,
+             start: float) -> tuple[dict[str, Any], list[tuple[Path, str]], list[list[str]]]:
+    """Every format's files in ``workdir``, measured and described.
+
+    Returns the report, (staged path, final name) per file and each file's report.html pictures.
+    """
     scale, h = options.scale, weights.header
     reference = Reference(TorchRunner(module, scale))
     report: dict[str, Any] = {
@@ -173,7 +180,7 @@ def _convert(plan: Plan, options: ExportOptions, weights: LoadedWeights, module:
         log.info("--expand-groups: %.2f G -> %.2f G Mult-Adds per %dx%d tile (x%s); %.2f G -> %.2f G at 720p out",
                  cost["grouped_mult_adds"] / 1e9, cost["dense_mult_adds"] / 1e9, *cost["tile"], cost["factor"],
                  cost["grouped_mult_adds_720p"] / 1e9, cost["dense_mult_adds_720p"] / 1e9)
-    quality = _SetQuality(reference, pairs, scale, plan.parity_data) if pairs is not None else None
+    quality = SetQuality(reference, pairs, scale, plan.parity_data) if pairs is not None else None
     if quality is not None:
         report["reference"] = {"quality": {"set": quality.name, **quality.torch(None)}}
     timings: dict[str, float] = {"start-up (imports, weights, reference)": round(time.perf_counter() - start, 2)}
@@ -185,12 +192,16 @@ def _convert(plan: Plan, options: ExportOptions, weights: LoadedWeights, module:
         timings.update(job.timings or {target: round(time.perf_counter() - t, 2)})
     t = time.perf_counter()
     crops: dict[Any, list] = {}
+    sections = []  # the report.html pictures of each file, in file order
     for a in artifacts:
-        a.parity["photos"] = parity_on_photos(a.runner(), reference, crops.setdefault(a.input_size, parity_crops(a.input_size)))
-        if quality is not None:
+        photos, outputs = crops.setdefault(a.input_size, parity_crops(a.input_size)), {}
+        a.parity["photos"] = parity_on_photos(a.runner(), reference, photos, outputs)
+        sections.append(html_report.photo_rows(a, outputs, reference, photos, scale))
+        if quality is not None and pairs is not None:
             a.parity["quality"] = quality.of(a)
+            sections[-1] += html_report.set_rows(quality, pairs, a.parity["quality"])
         a.parity.update(verdict(a.fmt, a.variant, a.parity["photos"], a.parity.get("quality")))
-    timings["parity"] = round(time.perf_counter() - t, 2)
+    timings["parity (and report pictures)"] = round(time.perf_counter() - t, 2)
     common = {"model": h.arch, "scale": scale, "groups": h.groups, "weights": weights_entry(weights), "tools": report["tools"]}
     staged = []
     for a in artifacts:
@@ -203,36 +214,4 @@ def _convert(plan: Plan, options: ExportOptions, weights: LoadedWeights, module:
         if a.parity["verdict"] != "OK":
             report["verdict"] = "MISMATCH"
     report["timings_s"] = timings
-    return report, staged
-
-
-class _SetQuality:
-    """Y-PSNR on ``--parity-data`` of each file, next to PyTorch's measured the same way (whole, or the same tiles)."""
-
-    def __init__(self, reference: Reference, pairs: list[EvalPair], scale: int, folder: str) -> None:
-        self.reference, self.pairs, self.scale = reference, pairs, scale
-        self.name = "/".join(Path(folder).resolve().parts[-2:])
-        self._torch: dict[tuple[int, int] | None, dict[str, Any]] = {}
-
-    def torch(self, size: tuple[int, int] | None) -> dict[str, Any]:
-        """PyTorch's figures, on whole images (``size`` None) or fed as a file of that fixed size is fed."""
-        if size not in self._torch:
-            runner = self.reference if size is None else FixedSizeRunner(self.reference, size)
-            self._torch[size] = quality_on_set(runner, self.pairs, self.scale)
-        return self._torch[size]
-
-    def of(self, artifact: Artifact) -> dict[str, Any]:
-        runner = artifact.runner(any_size=True)
-        size = runner.input_size
-        result = quality_on_set(runner, self.pairs, self.scale)
-        torch_psnr = self.torch(size)["psnr_y"]
-        entry: dict[str, Any] = {
-            "set": self.name, **result, "torch_psnr_y": torch_psnr, "drop_db": round(torch_psnr - result["psnr_y"], 3),
-            "how": "whole images" if size is None else f"tiles of the file's {size[0]}x{size[1]} input, PyTorch tiled alike",
-        }
-        if size is None and artifact.input_size is not None:
-            # A fixed-size file scored resized to whole images; also as an app runs it, in tiles of its size.
-            tiled = quality_on_set(artifact.runner(), self.pairs, self.scale)["psnr_y"]
-            entry["tiled"] = {"psnr_y": tiled, "torch_psnr_y": self.torch(artifact.input_size)["psnr_y"],
-                              "tile": list(artifact.input_size)}
-        return entry
+    return report, staged, sections
