@@ -132,7 +132,22 @@ def test_corrupt_last_pt_stops_resume(folders: tuple[Path, Path], tmp_path: Path
     assert "damaged" in err and "last.pt" in err
     (out / "last.pt").write_bytes(b"not a checkpoint at all")
     assert "damaged" in cli_error(main, base_args(folders[0], out, 4) + ["--resume"], capsys)
+    (out / "last.pt").write_bytes(b"hello\n")  # 'h' is a pickle opcode: torch.load raised KeyError here
+    err = cli_error(main, ["--out", str(out), "--resume"], capsys)
+    assert "damaged" in err and "it is a text file" in err
     assert (out / "train.csv").read_text() == log  # nothing was trained over the broken run
+
+
+def test_init_refuses_a_training_state_and_a_text_file(folders: tuple[Path, Path], tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    run = tmp_path / "run"
+    assert main(base_args(folders[0], run, 1)) == 0
+    err = cli_error(main, base_args(folders[0], tmp_path / "next", 2) + ["--init", str(run / "last.pt")], capsys)
+    assert "training state" in err and "--resume" in err and str(run / "best.pt") in err
+    (tmp_path / "notes.txt").write_text("hello, these are not weights\n")
+    err = cli_error(main, base_args(folders[0], tmp_path / "next", 2) + ["--init", str(tmp_path / "notes.txt")], capsys)
+    assert "notes.txt is not a PyTorch checkpoint: it is a text file" in err
+    assert not (tmp_path / "next").exists()
 
 
 def test_resume_and_fresh_run_mistakes(folders: tuple[Path, Path], tmp_path: Path,

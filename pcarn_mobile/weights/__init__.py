@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,12 +19,18 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..errors import UserError
+from ..errors import UserError, first_line
 from ..fileio import atomic_path
 from ..models import MULTI_SCALES, build_model
+from .safeload import torch_load
 
 #: Tag of the project's checkpoint format; bump on incompatible changes.
 FORMAT = "pcarn-mobile/1"
+
+#: What ``train`` writes as ``last.pt`` (:mod:`pcarn_mobile.training.state`): the optimizer and sampler
+#: state ``--resume`` needs, not weights to load; ``best.pt`` beside it is. Named here so that
+#: loading weights can tell a user who passes ``last.pt`` which file they meant.
+TRAIN_STATE_FORMAT, TRAIN_BEST = "pcarn-mobile-train/1", "best.pt"
 
 #: The embedded default for the main job (PCARN-M, groups 4, x2/x3/x4), once training ships it.
 DEFAULT_WEIGHTS = Path(__file__).with_name("pcarn_m_g4.pt")
@@ -69,20 +73,14 @@ def read_checkpoint(path: str | os.PathLike[str]) -> tuple[Header, dict[str, tor
     Raises :class:`UserError` for anything a user could have passed by mistake.
     """
     path = Path(path)
+    if path.is_dir():
+        raise UserError(f"{path} is a folder, not a checkpoint file (.pth/.pt)")
     if not path.is_file():
         raise UserError(f"weights file not found: {path}")
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        # torch wraps every refusal in the same preamble; only a blocked GLOBAL means "needs code"
-        # (random bytes and text files fail on an unsupported opcode and are simply not checkpoints).
-        if "GLOBAL" in str(exc):
-            raise UserError(
-                f"{path} is a pickle that needs code to load; refused (only plain state dicts are accepted)"
-            ) from None
-        raise UserError(f"{path} is not a PyTorch checkpoint") from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise UserError(f"{path} is not a PyTorch checkpoint ({_first_line(exc)})") from None
+    obj = torch_load(path)
+    if isinstance(obj, dict) and obj.get("format") == TRAIN_STATE_FORMAT:
+        raise UserError(f"{path} is a training state ({TRAIN_STATE_FORMAT}) for train --resume, not weights: "
+                        f"use {path.parent / TRAIN_BEST}, the run's best weights")
     if isinstance(obj, dict) and obj.get("format") == FORMAT:
         try:
             header = Header(obj["arch"], int(obj["groups"]), tuple(int(s) for s in obj["scales"]), int(obj["channels"]))
@@ -93,11 +91,6 @@ def read_checkpoint(path: str | os.PathLike[str]) -> tuple[Header, dict[str, tor
     if isinstance(obj, dict) and obj and all(isinstance(v, torch.Tensor) for v in obj.values()):
         return _infer_header(path, obj), obj, {}, "upstream"
     raise UserError(f"{path} is not a PCARN checkpoint (neither a state dict nor a {FORMAT} file)")
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:160] if text else type(exc).__name__
 
 
 def _infer_header(path: Path, state: dict[str, torch.Tensor]) -> Header:
@@ -146,7 +139,7 @@ def load_weights(
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
-        raise UserError(f"{path} does not match the {header.arch} network it claims: {_first_line(exc)}") from None
+        raise UserError(f"{path} does not match the {header.arch} network it claims: {first_line(exc)}") from None
     model.eval()
     return LoadedWeights(model, header, str(path), sha256_of(path), kind, meta)
 
