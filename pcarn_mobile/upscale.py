@@ -6,9 +6,9 @@ depth. Large images run in seamless overlapping tiles (bounded memory, identical
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
-
 
 from .errors import CliParser, UserError, run_cli
 from .imageio import check_writable, read_image, write_image
@@ -31,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input", metavar="IN", help="input image (png, jpg, bmp, tif, webp, ...)")
     p.add_argument("output", metavar="OUT", help="output image; format from the extension (png/tif for 16-bit)")
     p.add_argument("--scale", required=True, type=int, metavar="S", help="upscaling factor (2, 3 or 4)")
+    p.add_argument("--overwrite-input", action="store_true",
+                   help="allow OUT to be the input file itself (the same path, a symlink or a hard link to it); "
+                   "OUT is then replaced by the upscale")
     add_model_args(p)
     add_tile_args(p, DEFAULT_TILE)
     return p
@@ -40,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     tiling = tiling_from_args(args)
     image = read_image(args.input)
+    if not args.overwrite_input:
+        refuse_overwriting_input(args.input, args.output)
     check_writable(args.output, like=image)  # layout and depth are kept, so fail now, not after the run
     loaded = model_from_args(args, args.scale)
     try:
@@ -55,6 +60,16 @@ def main(argv: list[str] | None = None) -> int:
         f"in {time.perf_counter() - start:.1f} s ({describe(loaded)})"
     )
     return 0
+
+
+def refuse_overwriting_input(src: str, dst: str) -> None:
+    """``upscale IN IN`` (or OUT a symlink or hard link to IN) would silently replace the user's photo."""
+    try:
+        same = os.path.samefile(src, dst)  # same device and inode: same path, symlinks and hard links alike
+    except OSError:  # OUT does not exist yet (or cannot be looked at, which writing it will report)
+        return
+    if same:
+        raise UserError(f"OUT {dst} is the input {src} (the same file); pass --overwrite-input to replace the input")
 
 
 if __name__ == "__main__":

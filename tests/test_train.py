@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import os
 import signal
+import stat
 from pathlib import Path
 
 import pytest
@@ -81,6 +82,17 @@ def test_stage_one_smoke_30_steps(folders: tuple[Path, Path], tmp_path: Path) ->
     loaded = load_weights(out / "best.pt", groups=4, scale=2)  # the project format, as evaluate reads it
     assert loaded.kind == "project" and loaded.meta["step"] == int(best["step"])
     assert loaded.meta["val_psnr_y"] == pytest.approx(float(best["psnr_y"]), abs=1e-4)
+
+
+def test_checkpoints_get_the_permissions_of_a_plain_file(folders: tuple[Path, Path], tmp_path: Path) -> None:
+    """Not mkstemp's 0600: a run's checkpoints are as readable as any file the user writes (a shared GPU box)."""
+    previous = os.umask(0o027)
+    try:
+        assert main(base_args(folders[0], tmp_path / "run", 2)) == 0
+    finally:
+        os.umask(previous)
+    for name in ("last.pt", "best.pt"):
+        assert stat.S_IMODE((tmp_path / "run" / name).stat().st_mode) == 0o666 & ~0o027, name
 
 
 def test_same_seed_same_weights(folders: tuple[Path, Path], run20: Path, tmp_path: Path) -> None:

@@ -1,6 +1,8 @@
 """Tiling is seamless (tiled == untiled), and the upscale CLI keeps every image layout and bit depth."""
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -121,6 +123,37 @@ def test_cli_round_trip_keeps_layout_and_depth(tmp_path: Path, capsys: pytest.Ca
     assert "wrote" in capsys.readouterr().out
 
 
+def test_output_gets_the_permissions_of_a_plain_file(tmp_path: Path) -> None:
+    """Not mkstemp's 0600: an upscaled photo is as readable as any file the user writes."""
+    src, dst = tmp_path / "in.png", tmp_path / "out.png"
+    write_image(src, np.zeros((8, 8, 3), np.uint8))
+    previous = os.umask(0o027)
+    try:
+        with pytest.raises(SystemExit) as e:
+            run_cli(main, [str(src), str(dst), "--scale", "2", "--random-init"])
+    finally:
+        os.umask(previous)
+    assert e.value.code == 0
+    assert stat.S_IMODE(dst.stat().st_mode) == 0o666 & ~0o027
+
+
+@pytest.mark.parametrize("link", ["same path", "symlink", "hard link"])
+def test_output_that_is_the_input_needs_overwrite_input(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                         link: str) -> None:
+    src = tmp_path / "photo.png"
+    write_image(src, np.full((8, 8, 3), 7, np.uint8))
+    dst = {"same path": src, "symlink": tmp_path / "link.png", "hard link": tmp_path / "hard.png"}[link]
+    if link == "symlink":
+        dst.symlink_to(src.name)
+    elif link == "hard link":
+        os.link(src, dst)
+    before = src.read_bytes()
+    err = cli_error(main, [str(src), str(dst), "--scale", "2", "--random-init"], capsys)
+    assert str(src) in err and str(dst) in err and "--overwrite-input" in err
+    assert src.read_bytes() == before and read_image(dst).shape == (8, 8, 3)
+    with pytest.raises(SystemExit) as e:
+        run_cli(main, [str(src), str(dst), "--scale", "2", "--random-init", "--overwrite-input"])
+    assert e.value.code == 0 and read_image(dst).shape == (16, 16, 3)
 
 
 def test_cli_bad_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
