@@ -157,11 +157,13 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutdown(ctx)
     if ctx.is_main:
-        state = "stopped, last.pt saved" if summary["stopped"] else "done"
+        state = "stopped, last.pt saved" if summary["signal"] else "done"
         best = f", best val Y-PSNR {summary['best_psnr']:.3f} dB" if summary["best_psnr"] > 0 else ""
         print(f"{state}: step {summary['step']}/{cfg.steps}, {summary['steps_per_s']:.3f} steps/s, "
               f"{summary['wall_s'] / 60:.1f} min trained{best}; run in {cfg.out}", file=sys.stderr)
-    return 0
+    # Stopped by a signal: exit as run_cli does for one (130 Ctrl-C, 143 SIGTERM), so that
+    # `train && convert` does not go on with a half-trained network.
+    return 128 + summary["signal"] if summary["signal"] else 0
 
 
 if __name__ == "__main__":

@@ -103,22 +103,27 @@ def test_same_seed_same_weights(folders: tuple[Path, Path], run20: Path, tmp_pat
     assert any(not torch.equal(other[k], v) for k, v in weights_of(run20).items())
 
 
-def test_interrupted_then_resumed_equals_uninterrupted(
-    folders: tuple[Path, Path], run20: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """SIGTERM during step 7 -> last.pt at step 7 -> --resume to 20 == the uninterrupted 20 steps."""
-    out = tmp_path / "run"
+def _signal_at_step(monkeypatch: pytest.MonkeyPatch, signum: int, step: int) -> None:
+    """Sends ``signum`` to this process while the batch of step ``step`` is drawn."""
     original, calls = PatchSampler.next_batch, []
 
     def next_batch_then_signal(self: PatchSampler):  # type: ignore[no-untyped-def]
         calls.append(1)
-        if len(calls) == 7:
-            os.kill(os.getpid(), signal.SIGTERM)
+        if len(calls) == step:
+            os.kill(os.getpid(), signum)
         return original(self)
 
     monkeypatch.setattr(PatchSampler, "next_batch", next_batch_then_signal)
-    assert main(base_args(folders[0], out, 20)) == 0
-    monkeypatch.setattr(PatchSampler, "next_batch", original)
+
+
+def test_interrupted_then_resumed_equals_uninterrupted(
+    folders: tuple[Path, Path], run20: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGTERM during step 7 -> last.pt at step 7, exit 143 -> --resume to 20 == the uninterrupted 20 steps."""
+    out = tmp_path / "run"
+    with monkeypatch.context() as patch:
+        _signal_at_step(patch, signal.SIGTERM, 7)
+        assert main(base_args(folders[0], out, 20)) == 128 + signal.SIGTERM
     state = torch.load(out / "last.pt", weights_only=True)
     assert state["step"] == 7
     # Only --out, --resume and --steps: everything else comes from the run itself.
@@ -131,6 +136,16 @@ def test_interrupted_then_resumed_equals_uninterrupted(
         assert [int(r["step"]) for r in csv.DictReader(fh)] == [5, 10, 15, 20]
 
 
+
+
+def test_ctrl_c_saves_then_exits_130(folders: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """`train && convert` must not go on after Ctrl-C: last.pt is saved, the summary printed, and the exit is 130."""
+    _signal_at_step(monkeypatch, signal.SIGINT, 3)
+    capsys.readouterr()
+    assert main(base_args(folders[0], tmp_path / "run", 20)) == 130
+    assert torch.load(tmp_path / "run" / "last.pt", weights_only=True)["step"] == 3
+    assert "stopped, last.pt saved: step 3/20" in capsys.readouterr().err
 
 
 def test_corrupt_last_pt_stops_resume(folders: tuple[Path, Path], tmp_path: Path,
