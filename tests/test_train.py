@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 import signal
 import stat
 from pathlib import Path
@@ -82,6 +83,37 @@ def test_stage_one_smoke_30_steps(folders: tuple[Path, Path], tmp_path: Path) ->
     loaded = load_weights(out / "best.pt", groups=4, scale=2)  # the project format, as evaluate reads it
     assert loaded.kind == "project" and loaded.meta["step"] == int(best["step"])
     assert loaded.meta["val_psnr_y"] == pytest.approx(float(best["psnr_y"]), abs=1e-4)
+
+
+def test_start_up_summary_then_one_estimate(folders: tuple[Path, Path], tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    train, _ = folders
+    capsys.readouterr()
+    assert main(base_args(train, tmp_path / "run", 10)) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[:4] == [
+        "train l1: pcarn_m groups 4, scales x2/x3/x4",
+        f"data: 4 images in {train}",
+        "recipe: batch 2, patch 12 px, lr 1.00e-03 (x0.5 every 5,000 steps), 10 steps, weight average 0.999",
+        "validation: none (--val none)",
+    ]
+    estimates = [line for line in err if line.startswith("estimate: ")]
+    assert len(estimates) == 1 and "s/step on this machine, about " in estimates[0]
+    assert "for the remaining 4 steps" in estimates[0]  # timed: steps 2-6 (the first one warms up)
+
+
+def test_default_validation_set_comes_from_pcarn_shared(folders: tuple[Path, Path], tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    train, val = folders
+    shared = tmp_path / "elsewhere"
+    shutil.copytree(val, shared / "data" / "Set5" / "x4")
+    monkeypatch.setenv("PCARN_SHARED", str(shared))
+    args = base_args(train, tmp_path / "run", 2)
+    del args[args.index("--val"):args.index("--val") + 2]
+    capsys.readouterr()
+    assert main(args + ["--scales", "4"]) == 0
+    assert "validation: Set5/x4 (2 images) at x4 every 500 steps" in capsys.readouterr().err.splitlines()
 
 
 def test_checkpoints_get_the_permissions_of_a_plain_file(folders: tuple[Path, Path], tmp_path: Path) -> None:

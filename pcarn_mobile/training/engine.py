@@ -28,6 +28,7 @@ from .data import PatchSampler
 from .distributed import DistContext
 from .ema import WeightEMA
 from .objectives import GANObjective, L1Objective
+from .startup import Pace, describe_run
 from .state import BEST, load_state, rng_state, save_state, set_rng_state
 from .validation import Validator
 
@@ -127,6 +128,7 @@ def train(cfg: TrainConfig, ctx: DistContext, resume: bool) -> dict[str, Any]:
     elif ema is not None:
         cfg.ema_from = step  # a new average, from the weights as they are now
     if ctx.is_main:
+        print("\n".join(describe_run(cfg, sampler, validator, step)), file=sys.stderr, flush=True)
         out.mkdir(parents=True, exist_ok=True)
         _truncate_logs(out, step)
     loop = _Loop(cfg, ctx, generator, objective, sampler, validator, step, wall, best, ema)
@@ -156,14 +158,19 @@ class _Loop:
         bar = tqdm(total=cfg.steps, initial=self.step, disable=not ctx.is_main, dynamic_ncols=True,
                    mininterval=0.5 if interactive else 60.0, unit="step", desc=f"train {cfg.stage}")
         stopped = 0
+        pace = Pace(self.step, cfg.steps)
         self.generator.train()
         with StopFlag() as stop:
             while self.step < cfg.steps:
+                step_start = time.monotonic()
                 scale, lr, hr = self.sampler.next_batch()
                 losses = self.objective.step(scale, lr.to(ctx.device), hr.to(ctx.device))
                 if self.ema is not None:
                     self.ema.update()
                 self.step += 1
+                estimate = pace.add(time.monotonic() - step_start)
+                if estimate and ctx.is_main:
+                    tqdm.write(estimate, file=sys.stderr)
                 bar.update(1)
                 for k, v in losses.items():
                     sums[k] = sums.get(k, 0.0) + v
