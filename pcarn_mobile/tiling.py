@@ -47,6 +47,11 @@ def _starts(length: int, tile: int, overlap: int) -> list[int]:
     return starts + [length - tile]
 
 
+def count_tiles(h: int, w: int, tile: int | None, overlap: int = DEFAULT_OVERLAP) -> int:
+    """How many runs :func:`upscale_array` makes for an ``h`` x ``w`` image with any-size runners."""
+    return len(_starts(h, tile, overlap)) * len(_starts(w, tile, overlap)) if tile else 1
+
+
 def _kept(start: int, tile: int, length: int, overlap: int) -> tuple[int, int]:
     """The part of a tile whose pixels have full context: all but ``overlap`` on inner sides."""
     lo = start + overlap if start > 0 else 0
