@@ -170,3 +170,14 @@ def test_random_init_only_when_asked() -> None:
     assert loaded.kind == "random-init" and loaded.header.groups == 16 and loaded.sha256 is None
     with pytest.raises(UserError, match="exclude each other"):
         resolve_weights("w.pth", True)
+
+
+def test_the_authors_gan_model_is_recognised_and_named(shared: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """PCARN-M.pth looks exactly like PCARN-M-L1.pth from inside; its digest says it is the GAN model."""
+    capsys.readouterr()
+    gan = resolve_weights(str(shared / "checkpoints" / "PCARN-M.pth"), False, groups=4, scale=4)
+    err = capsys.readouterr().err
+    assert gan.note is not None and "GAN (perceptual)" in gan.note and "PCARN-M-L1.pth" in gan.note
+    assert err == f"note: {shared / 'checkpoints' / 'PCARN-M.pth'} is {gan.note}\n"
+    l1 = load_weights(shared / "checkpoints" / "PCARN-M-L1.pth")
+    assert l1.note is None and capsys.readouterr().err == ""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,16 @@ FORMAT = "pcarn-mobile/1"
 #: state ``--resume`` needs, not weights to load; ``best.pt`` beside it is. Named here so that
 #: loading weights can tell a user who passes ``last.pt`` which file they meant.
 TRAIN_STATE_FORMAT, TRAIN_BEST = "pcarn-mobile-train/1", "best.pt"
+
+#: Public releases recognised by their SHA-256, and what a user loading one should know. The
+#: authors' PCARN-M.pth has the same keys and shapes as PCARN-M-L1.pth, and nothing in it says
+#: that it is their GAN-stage model.
+KNOWN_RELEASES: dict[str, str] = {
+    "a7e328d6c87991ec81540d6b0b15723714443d0c276bec0e864aae441ef16a24": (
+        "the authors' PCARN-M.pth, their GAN (perceptual) model: textures over fidelity, Set5 x4 29.47 dB; "
+        "for their L1 model (31.90 dB) pass PCARN-M-L1.pth"
+    ),
+}
 
 #: The embedded default for the main job (PCARN-M, groups 4, x2/x3/x4), once training ships it.
 DEFAULT_WEIGHTS = Path(__file__).with_name("pcarn_m_g4.pt")
@@ -55,6 +66,7 @@ class LoadedWeights:
     source: str  # file path, or "random-init"
     sha256: str | None
     kind: str  # "upstream", "project" or "random-init"
+    note: str | None = None  # what a user should know about these weights (KNOWN_RELEASES), for sidecars too
     meta: dict[str, Any] = field(default_factory=dict)
 
 
@@ -141,7 +153,11 @@ def load_weights(
     except RuntimeError as exc:
         raise UserError(f"{path} does not match the {header.arch} network it claims: {first_line(exc)}") from None
     model.eval()
-    return LoadedWeights(model, header, str(path), sha256_of(path), kind, meta)
+    digest = sha256_of(path)
+    note = KNOWN_RELEASES.get(digest)
+    if note:
+        print(f"note: {path} is {note}", file=sys.stderr)
+    return LoadedWeights(model, header, str(path), digest, kind, note=note, meta=meta)
 
 
 def resolve_weights(
