@@ -39,6 +39,8 @@ def read_image(path: str | os.PathLike[str]) -> np.ndarray:
     :class:`UserError` naming the file when it is missing, not an image, or damaged.
     """
     path = Path(path)
+    if path.is_dir():
+        raise UserError(f"{path} is a folder, not an image")
     if not path.is_file():
         raise UserError(f"image not found: {path}")
     try:

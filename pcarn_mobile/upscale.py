@@ -3,7 +3,8 @@
 Any 8- or 16-bit grey, grey + alpha, RGB or RGBA image; the output keeps its layout and bit
 depth. Large images run in seamless overlapping tiles (bounded memory, identical result). A
 1000x1000 photo at x4 takes minutes and gigabytes on a laptop CPU, so the job is announced
-(sizes, tiles, an estimate of peak memory) and followed tile by tile on stderr.
+(sizes, tiles, an estimate of peak memory) and followed tile by tile on stderr. Paths and
+options are checked before torch is imported, so a mistake is refused at once.
 """
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ import numpy as np
 from .errors import CliParser, UserError, run_cli
 from .imageio import check_writable, read_image, write_image
 from .modelargs import add_model_args, add_tile_args, describe, model_from_args, tiling_from_args
-from .tiling import TorchRunner, count_tiles, upscale_image
 
 #: Default tile side in LR pixels: ~1.2x compute for the overlap, about 2.8 GB of activations at x4.
 DEFAULT_TILE = 512
@@ -53,12 +53,15 @@ def main(argv: list[str] | None = None) -> int:
     if not args.overwrite_input:
         refuse_overwriting_input(args.input, args.output)
     check_writable(args.output, like=image)  # layout and depth are kept, so fail now, not after the run
+    from .tiling import TorchRunner, count_tiles, upscale_image  # torch: only once the paths have been checked
+
     loaded = model_from_args(args, args.scale)
     try:
         runner = TorchRunner(loaded.model, args.scale)
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    print(announce(args.input, image, args.scale, tiling["tile"], tiling["overlap"]), file=sys.stderr, flush=True)
+    tiles = count_tiles(*image.shape[:2], tiling["tile"], tiling["overlap"])
+    print(announce(args.input, image, args.scale, tiling["tile"], tiles), file=sys.stderr, flush=True)
     start = time.perf_counter()
     out = upscale_image(runner, image, progress=True, **tiling)  # a bar when there are several tiles, TTY or log
     write_image(args.output, out)
@@ -70,11 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def announce(path: str, image: np.ndarray, scale: int, tile: int | None, overlap: int) -> str:
+def announce(path: str, image: np.ndarray, scale: int, tile: int | None, tiles: int) -> str:
     """``upscaling IN: 1000x1000 -> 4000x4000 (x4), 9 tiles of 512x512 px, peak memory about 3.4 GB``."""
     h, w = image.shape[:2]
     th, tw = (min(tile, h), min(tile, w)) if tile else (h, w)
-    tiles = count_tiles(h, w, tile, overlap)
     how = f"{tiles} tiles of {tw}x{th} px" if tiles > 1 else "in one piece"
     peak = peak_memory_bytes(image, scale, th * tw)
     return f"upscaling {path}: {w}x{h} -> {scale * w}x{scale * h} (x{scale}), {how}, peak memory about {peak / 1e9:.1f} GB"

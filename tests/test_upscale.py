@@ -15,7 +15,9 @@ from pcarn_mobile.evaluation import to_uint8
 from pcarn_mobile.imageio import read_image, write_image
 from pcarn_mobile.models import build_model
 from pcarn_mobile.photos import sample_photos
-from pcarn_mobile.tiling import DEFAULT_OVERLAP, RECEPTIVE_RADIUS, TorchRunner, upscale_array, upscale_image
+from pcarn_mobile.tiling import (
+    DEFAULT_OVERLAP, RECEPTIVE_RADIUS, TorchRunner, count_tiles, upscale_array, upscale_image,
+)
 from pcarn_mobile.upscale import DEFAULT_TILE, announce, main
 from clitools import cli_error
 
@@ -138,9 +140,10 @@ def test_announces_the_job_and_shows_progress_per_tile_without_a_tty(tmp_path: P
 
 def test_the_announced_peak_memory_of_the_measured_case() -> None:
     """1000x1000 RGB to 4000x4000 in 512 px tiles: ~3 GB measured on this project's build machine."""
-    line = announce("photo.jpg", np.zeros((1000, 1000, 3), np.uint8), 4, DEFAULT_TILE, DEFAULT_OVERLAP)
+    tiles = count_tiles(1000, 1000, DEFAULT_TILE, DEFAULT_OVERLAP)
+    line = announce("photo.jpg", np.zeros((1000, 1000, 3), np.uint8), 4, DEFAULT_TILE, tiles)
     assert line == "upscaling photo.jpg: 1000x1000 -> 4000x4000 (x4), 9 tiles of 512x512 px, peak memory about 3.4 GB"
-    assert "in one piece" in announce("small.png", np.zeros((20, 30), np.uint16), 2, DEFAULT_TILE, DEFAULT_OVERLAP)
+    assert "in one piece" in announce("small.png", np.zeros((20, 30), np.uint16), 2, DEFAULT_TILE, 1)
 
 
 def test_output_gets_the_permissions_of_a_plain_file(tmp_path: Path) -> None:
