@@ -101,7 +101,7 @@ def refuse_overwriting_input(src: str, dst: str) -> None:
     except OSError:  # OUT does not exist yet (or cannot be looked at, which writing it will report)
         return
     if same:
-        raise UserError(f"OUT {dst} is the input {src} (the same file); pass --overwrite-input to replace the input")
+        raise UserError(f"OUT {dst} is the input {src} (the same file); pass --overwrite-input to write over it")
 
 
 if __name__ == "__main__":
