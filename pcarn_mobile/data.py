@@ -44,11 +44,19 @@ def to_rgb_u8(img: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.broadcast_to(img, img.shape[:2] + (3,)))
 
 
+def require_folder(path: str | Path, what: str) -> Path:
+    """``path`` as a Path if it is a folder; else a :class:`UserError` that says whether it is missing or a file."""
+    path = Path(path)
+    if path.is_file():
+        raise UserError(f"{what} {path} is a file, not a folder")
+    if not path.is_dir():
+        raise UserError(f"{what} not found: {path}")
+    return path
+
+
 def load_eval_set(directory: str | Path, scale: int) -> list[EvalPair]:
     """Loads a paired folder, else an HR-only folder, sorted by name; raises :class:`UserError` if empty."""
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise UserError(f"data folder not found: {directory}")
+    directory = require_folder(directory, "data folder")
     files = sorted(p for p in directory.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
     hr_files = [p for p in files if p.stem.endswith("_HR")]
     pairs = _load_paired(hr_files, scale) if hr_files else _load_hr_only(files, scale)

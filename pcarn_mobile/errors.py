@@ -53,3 +53,9 @@ def run_cli(main: Callable[[list[str] | None], int | None], argv: list[str] | No
     finally:
         signal.signal(signal.SIGTERM, previous)
     sys.exit(code or 0)
+
+
+def first_line(exc: BaseException, limit: int = 160) -> str:
+    """The first line of an exception's message (its type name when it has none), for one-line errors."""
+    lines = str(exc).strip().splitlines()
+    return lines[0][:limit] if lines else type(exc).__name__

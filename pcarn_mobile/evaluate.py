@@ -2,6 +2,9 @@
 
 The same scoring runs on the PyTorch model and on TFLite / Core ML / ONNX artifacts (through
 their runners), so "the converted model computes what PyTorch computes" is one command away.
+Paths and options are checked before torch or any runtime is imported (seconds, and screens of
+TensorFlow and coremltools start-up messages), so a wrong file is refused at once; the
+runtimes' native messages then go to a temporary log, named only if something fails.
 """
 from __future__ import annotations
 
@@ -13,17 +16,18 @@ from typing import Any
 
 from converters.runner import Runner
 
-from .data import load_eval_set
+from .data import EvalPair, load_eval_set
 from .errors import CliParser, UserError, run_cli
-from .evaluation import evaluate_runner
-from .modelargs import add_model_args, add_tile_args, describe, model_from_args, tiling_from_args
-from .tiling import TorchRunner
+from .filekind import COREML_PACKAGE, ONNX_MODEL, TFLITE_MODEL, UNKNOWN_BINARY, describe
+from .modelargs import add_model_args, add_tile_args, describe as describe_model, model_from_args, tiling_from_args
+from .native_log import quiet_native_stderr
 
-#: Artifact option -> module whose ``load_runner(path)`` opens it (imported only when used).
-ARTIFACT_RUNNERS: dict[str, str] = {
-    "tflite": "converters.tflite_runner",
-    "coreml": "converters.coreml_runner",
-    "onnx": "converters.onnx_runner",
+#: Artifact option -> (module whose ``load_runner(path)`` opens it, imported only when used;
+#: what :func:`~pcarn_mobile.filekind.describe` calls such a file).
+ARTIFACT_RUNNERS: dict[str, tuple[str, str]] = {
+    "tflite": ("converters.tflite_runner", TFLITE_MODEL),
+    "coreml": ("converters.coreml_runner", COREML_PACKAGE),
+    "onnx": ("converters.onnx_runner", ONNX_MODEL),
 }
 
 
@@ -38,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_model_args(p)
     artifacts = p.add_mutually_exclusive_group()
     artifacts.add_argument("--tflite", metavar="FILE", help="evaluate this .tflite file instead of PyTorch")
-    artifacts.add_argument("--coreml", metavar="PKG", help="evaluate this .mlpackage (macOS) instead of PyTorch")
+    artifacts.add_argument("--coreml", metavar="PKG", help="evaluate this .mlpackage folder instead of PyTorch "
+                           "(on Linux too, through the NumPy MIL evaluator)")
     artifacts.add_argument("--onnx", metavar="FILE", help="evaluate this .onnx file instead of PyTorch")
     add_tile_args(p, None)
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
@@ -46,18 +51,33 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _artifact_runner(kind: str, path: str) -> Runner:
-    module_name = ARTIFACT_RUNNERS[kind]
+def check_artifact(kind: str, path: str) -> None:
+    """Refuses a path that cannot hold a ``kind`` artifact, judged by its first bytes (a Core ML
+    package: a folder with ``Manifest.json``), before the runtime that would load it is imported."""
     if not Path(path).exists():
         raise UserError(f"--{kind} {path}: not found")
+    expected, found = ARTIFACT_RUNNERS[kind][1], describe(path)
+    if found == expected or (kind == "onnx" and found == UNKNOWN_BINARY):  # ONNX has no magic number
+        return
+    if kind == "coreml":
+        found = "a folder without Manifest.json" if found == "a folder" else found
+        raise UserError(f"{path} is not {expected} (it is {found}); --coreml takes the .mlpackage folder")
+    raise UserError(f"{path} is not {expected} (it is {found})")
+
+
+def _artifact_runner(kind: str, path: str) -> Runner:
+    module_name = ARTIFACT_RUNNERS[kind][0]
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise UserError(f"--{kind} needs {module_name}, which cannot be imported here ({exc})") from None
-    try:
-        return module.load_runner(path)
-    except (OSError, ValueError, RuntimeError) as exc:
-        raise UserError(f"cannot load {path}: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc!r}") from None
+    return module.load_runner(path)
+
+
+def _score(runner: Runner, pairs: list[EvalPair], args: argparse.Namespace) -> dict[str, Any]:
+    from .evaluation import evaluate_runner  # torch: imported once the inputs have been checked
+
+    return evaluate_runner(runner, pairs, args.scale, **tiling_from_args(args, runner.input_size))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,22 +85,30 @@ def main(argv: list[str] | None = None) -> int:
     artifact = next(((k, getattr(args, k)) for k in ARTIFACT_RUNNERS if getattr(args, k)), None)
     if artifact and (args.weights or args.random_init):
         raise UserError(f"--{artifact[0]} evaluates a converted file: drop --weights/--random-init")
+    if artifact:
+        check_artifact(*artifact)
     pairs = load_eval_set(args.data, args.scale)
     if artifact:
-        runner, label, info = _artifact_runner(*artifact), artifact[1], {"model": artifact[1], "format": artifact[0]}
-        if runner.scale != args.scale:
-            raise UserError(f"{artifact[1]} upscales x{runner.scale}, but --scale {args.scale} was asked")
+        kind, path = artifact
+        with quiet_native_stderr(f"cannot evaluate {path}"):
+            runner = _artifact_runner(kind, path)
+            if runner.scale != args.scale:
+                raise UserError(f"{path} upscales x{runner.scale}, but --scale {args.scale} was asked")
+            scores = _score(runner, pairs, args)
+        label, info = path, {"model": path, "format": kind}
     else:
+        from .tiling import TorchRunner
+
         loaded = model_from_args(args, args.scale)
         try:
             runner = TorchRunner(loaded.model, args.scale)
         except ValueError as exc:
             raise UserError(str(exc)) from None
-        label = describe(loaded)
+        scores = _score(runner, pairs, args)
+        label = describe_model(loaded)
         info = {"model": loaded.source, "format": "pytorch", "arch": loaded.header.arch,
                 "groups": loaded.header.groups, "sha256": loaded.sha256}
-    tiling = tiling_from_args(args, runner.input_size)
-    result: dict[str, Any] = {**info, "data": str(args.data), **evaluate_runner(runner, pairs, args.scale, **tiling)}
+    result: dict[str, Any] = {**info, "data": str(args.data), **scores}
     if args.json:
         print(json.dumps(result, indent=2))
     else:

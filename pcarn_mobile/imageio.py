@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import UserError
+from .errors import UserError, first_line
 from .fileio import atomic_path
 
 #: Extensions ``write_image`` can encode, and whether they can hold 16 bits / alpha.
@@ -39,6 +39,8 @@ def read_image(path: str | os.PathLike[str]) -> np.ndarray:
     :class:`UserError` naming the file when it is missing, not an image, or damaged.
     """
     path = Path(path)
+    if path.is_dir():
+        raise UserError(f"{path} is a folder, not an image")
     if not path.is_file():
         raise UserError(f"image not found: {path}")
     try:
@@ -53,14 +55,9 @@ def read_image(path: str | os.PathLike[str]) -> np.ndarray:
     except UserError:
         raise
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise UserError(f"cannot read {path}: {_first_line(exc)}") from None
+        raise UserError(f"cannot read {path}: {first_line(exc)}") from None
     except (OSError, ValueError, SyntaxError) as exc:  # truncated or damaged data
-        raise UserError(f"cannot read {path}: damaged or truncated image ({_first_line(exc)})") from None
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0][:160] if lines else type(exc).__name__
+        raise UserError(f"cannot read {path}: damaged or truncated image ({first_line(exc)})") from None
 
 
 def _is_deep_colour(path: Path, im: Image.Image) -> bool:
@@ -121,7 +118,7 @@ def write_image(path: str | os.PathLike[str], image: np.ndarray, quality: int = 
         with atomic_path(path, suffix=path.suffix.lower()) as tmp:
             _encode(tmp, image, fmt, quality)
     except OSError as exc:
-        raise UserError(f"cannot write {path}: {exc.strerror or _first_line(exc)}") from None
+        raise UserError(f"cannot write {path}: {exc.strerror or first_line(exc)}") from None
 
 
 def check_writable(path: str | os.PathLike[str], like: np.ndarray | None = None) -> str:

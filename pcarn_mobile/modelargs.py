@@ -3,16 +3,19 @@
 ``--weights`` decides the architecture: a checkpoint says what it holds (arch, groups, scales),
 so ``--groups``/``--arch`` are only checks against it (a mismatch is an error naming both),
 and ``carn_m.pth`` works with no extra flag. They pick the network only with ``--random-init``.
+Nothing here imports torch before a network is built, so that a CLI refuses a bad option at once.
 """
 from __future__ import annotations
 
 import argparse
 import re
+from typing import TYPE_CHECKING
 
+from .archinfo import ARCH_NAMES, DEFAULT_OVERLAP, RECEPTIVE_RADIUS, VALID_GROUPS
 from .errors import UserError
-from .models import ARCHITECTURES, VALID_GROUPS
-from .tiling import DEFAULT_OVERLAP, RECEPTIVE_RADIUS
-from .weights import LoadedWeights, resolve_weights
+
+if TYPE_CHECKING:
+    from .weights import LoadedWeights
 
 _DEFAULT_ARCH, _DEFAULT_GROUPS = "pcarn_m", 4
 _HW = re.compile(r"^\s*(\d+)\s*[xX]\s*(\d+)\s*$")
@@ -34,12 +37,14 @@ def add_model_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--groups", type=int, choices=VALID_GROUPS, metavar="G",
                         help=f"group count, one of {', '.join(map(str, VALID_GROUPS))} (default: from the "
                         f"checkpoint; {_DEFAULT_GROUPS} with --random-init)")
-    parser.add_argument("--arch", choices=sorted(ARCHITECTURES),
+    parser.add_argument("--arch", choices=sorted(ARCH_NAMES),
                         help=f"architecture (default: from the checkpoint; {_DEFAULT_ARCH} with --random-init)")
 
 
 def model_from_args(args: argparse.Namespace, scale: int) -> LoadedWeights:
     """The network the options describe, with its weights, able to run at ``scale``."""
+    from .weights import resolve_weights  # imports torch: only once the options have been checked
+
     if args.weights or not args.random_init:
         # None means "whatever the checkpoint holds"; a given value is checked against it.
         return resolve_weights(args.weights, args.random_init, groups=args.groups, scale=scale,  # type: ignore[arg-type]

@@ -19,16 +19,9 @@ from tqdm import tqdm
 
 from converters.runner import Runner
 
+from .archinfo import DEFAULT_OVERLAP, RECEPTIVE_RADIUS  # noqa: F401 - re-exported: tiling's own parameters
 from .bicubic import imresize
 from .models import SRDeploy
-
-#: LR pixels a PCARN/PCARN-M/CARN-M output pixel depends on, on each side: entry conv (1) +
-#: 3 cascading blocks x 3 uses x 2 grouped 3x3 convs (18) + upsampler 3x3s (1 + 1/2 for x4)
-#: + exit conv at HR resolution (1/scale), rounded up.
-RECEPTIVE_RADIUS = 21
-
-#: Default context per tile side: the receptive radius plus slack.
-DEFAULT_OVERLAP = 24
 
 
 class TorchRunner:
@@ -52,6 +45,11 @@ def _starts(length: int, tile: int, overlap: int) -> list[int]:
     step = tile - 2 * overlap
     starts = list(range(0, length - tile, step))
     return starts + [length - tile]
+
+
+def count_tiles(h: int, w: int, tile: int | None, overlap: int = DEFAULT_OVERLAP) -> int:
+    """How many runs :func:`upscale_array` makes for an ``h`` x ``w`` image with any-size runners."""
+    return len(_starts(h, tile, overlap)) * len(_starts(w, tile, overlap)) if tile else 1
 
 
 def _kept(start: int, tile: int, length: int, overlap: int) -> tuple[int, int]:

@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--arch", choices=tuple(ARCHITECTURES), default=None, help="network (default pcarn_m)")
     p.add_argument("--groups", type=int, default=None, help=f"group count, one of {VALID_GROUPS} (default 4)")
     p.add_argument("--scales", type=_scales, default=None, help="scales trained, one per batch (default 2,3,4)")
-    p.add_argument("--data", nargs="+", default=None, metavar="DIR", help="folders of HR images (PNG, JPEG, BMP)")
+    p.add_argument("--data", nargs="+", default=None, metavar="DIR", help="folders of HR images (PNG, JPEG, BMP, TIFF)")
     p.add_argument("--out", required=True, metavar="RUN_DIR", help="run folder for checkpoints and logs")
     p.add_argument("--resume", action="store_true", help="continue the run in RUN_DIR from its last.pt")
     p.add_argument("--steps", type=_positive(int), default=None, help=f"total steps {both('steps')}")
@@ -93,8 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--clip", type=_positive(float), default=None, help="gradient-norm clip (default 10)")
     p.add_argument("--seed", type=int, default=None, help="seed for initialisation and patch sampling (default 0)")
     p.add_argument("--val", default=None, metavar="DIR",
-                   help="validation set (paired or HR-only folder; default ../shared/data/Set5/x4 when present; "
-                   "'none' to disable)")
+                   help="validation set (paired or HR-only folder; default data/Set5/x4 of $PCARN_SHARED, else of "
+                   "../shared beside the repository, when present; 'none' to disable)")
     p.add_argument("--val-scale", type=int, default=None, help="scale validated (default: from the folder name xN, else 4)")
     p.add_argument("--val-every", type=_positive(int), default=None, help="validate every N steps (default 500)")
     p.add_argument("--log-every", type=_positive(int), default=None, help="train.csv row every N steps (default 50)")
@@ -157,11 +157,13 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutdown(ctx)
     if ctx.is_main:
-        state = "stopped, last.pt saved" if summary["stopped"] else "done"
+        state = "stopped, last.pt saved" if summary["signal"] else "done"
         best = f", best val Y-PSNR {summary['best_psnr']:.3f} dB" if summary["best_psnr"] > 0 else ""
         print(f"{state}: step {summary['step']}/{cfg.steps}, {summary['steps_per_s']:.3f} steps/s, "
               f"{summary['wall_s'] / 60:.1f} min trained{best}; run in {cfg.out}", file=sys.stderr)
-    return 0
+    # Stopped by a signal: exit as run_cli does for one (130 Ctrl-C, 143 SIGTERM), so that
+    # `train && convert` does not go on with a half-trained network.
+    return 128 + summary["signal"] if summary["signal"] else 0
 
 
 if __name__ == "__main__":

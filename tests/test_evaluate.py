@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -135,3 +136,79 @@ def test_real_process_prints_one_line_no_traceback(tmp_path: Path) -> None:
                            "--scale", "2"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: no images") and proc.stderr.count("\n") == 1
+
+
+# --- artifacts: wrong files refused at once, runtimes' messages kept out of the terminal -----------------
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_wrong_artifact_is_refused_before_torch_or_a_runtime_is_imported(tmp_path: Path) -> None:
+    """TensorFlow or coremltools take 5-12 s to import and print screens of messages: not for a typo."""
+    photo = tmp_path / "photo.png"
+    write_image(photo, np.zeros((8, 8, 3), np.uint8))
+    (tmp_path / "empty.mlpackage").mkdir()
+    script = f"""
+import sys
+from pcarn_mobile.errors import run_cli
+from pcarn_mobile.evaluate import main
+for option, path in [("--tflite", "{photo}"), ("--onnx", "{photo}"), ("--coreml", "{photo}"),
+                     ("--coreml", "{tmp_path / 'empty.mlpackage'}")]:
+    try:
+        run_cli(main, [option, path, "--data", "{tmp_path}", "--scale", "2"])
+    except SystemExit as exc:
+        assert exc.code == 2
+heavy = sorted(m for m in ("torch", "tensorflow", "coremltools", "onnxruntime", "ai_edge_litert") if m in sys.modules)
+print("imported:", heavy)
+"""
+    proc = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "imported: []\n"
+    assert proc.stderr.splitlines() == [
+        f"error: {photo} is not a TFLite model (it is a PNG image)",
+        f"error: {photo} is not an ONNX model (it is a PNG image)",
+        f"error: {photo} is not a Core ML package (it is a PNG image); --coreml takes the .mlpackage folder",
+        f"error: {tmp_path / 'empty.mlpackage'} is not a Core ML package (it is a folder without Manifest.json); "
+        "--coreml takes the .mlpackage folder",
+    ]
+
+
+def _tiny_tflite(path: Path) -> Path:
+    """A 64x64 x2 TFLite model (a conv and a depth-to-space) made in seconds by TensorFlow's own converter."""
+    import tensorflow as tf
+
+    weights = tf.constant(np.random.default_rng(0).uniform(-0.1, 0.1, (3, 3, 3, 12)).astype(np.float32))
+
+    @tf.function(input_signature=[tf.TensorSpec((1, 64, 64, 3), tf.float32)])
+    def upscale(x: tf.Tensor) -> tf.Tensor:
+        return tf.nn.depth_to_space(tf.nn.conv2d(x, weights, 1, "SAME") + 0.5, 2)
+
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([upscale.get_concrete_function()], upscale)
+    path.write_bytes(converter.convert())
+    return path
+
+
+def _evaluate_process(argv: list[str], tmp: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m pcarn_mobile.evaluate`` with its temporary files in ``tmp``."""
+    tmp.mkdir(exist_ok=True)
+    return subprocess.run([sys.executable, "-m", "pcarn_mobile.evaluate", *argv], cwd=REPO, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "TMPDIR": str(tmp)})
+
+
+def test_artifact_runtimes_print_nothing_and_failures_name_their_log(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    write_image(data / "a.png", sample_photos()[0][1][:80, :80])
+    model = _tiny_tflite(tmp_path / "tiny.tflite")
+    proc = _evaluate_process(["--tflite", str(model), "--data", str(data), "--scale", "2"], tmp_path / "tmp")
+    assert proc.returncode == 0 and "mean of 1" in proc.stdout
+    assert proc.stderr == ""  # no XNNPACK "Created TensorFlow Lite delegate", no TensorFlow start-up lines
+    assert list((tmp_path / "tmp").iterdir()) == []  # the log of a run that went well is deleted
+
+    garbage = tmp_path / "model.onnx"
+    garbage.write_bytes(bytes(range(7, 256)) * 4)  # no kind filekind knows: it takes ONNX Runtime to refuse it
+    proc = _evaluate_process(["--onnx", str(garbage), "--data", str(data), "--scale", "2"], tmp_path / "tmp")
+    (log,) = (tmp_path / "tmp").iterdir()
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith(f"error: cannot evaluate {garbage}: ") and str(log) in proc.stderr
+    assert "Traceback" in log.read_text()  # what a bug report needs is in the log

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 import signal
+import stat
 from pathlib import Path
 
 import pytest
@@ -83,6 +85,48 @@ def test_stage_one_smoke_30_steps(folders: tuple[Path, Path], tmp_path: Path) ->
     assert loaded.meta["val_psnr_y"] == pytest.approx(float(best["psnr_y"]), abs=1e-4)
 
 
+def test_start_up_summary_then_one_estimate(folders: tuple[Path, Path], tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    train, _ = folders
+    capsys.readouterr()
+    assert main(base_args(train, tmp_path / "run", 10)) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[:4] == [
+        "train l1: pcarn_m groups 4, scales x2/x3/x4",
+        f"data: 4 images in {train}",
+        "recipe: batch 2, patch 12 px, lr 1.00e-03 (x0.5 every 5,000 steps), 10 steps, weight average 0.999",
+        "validation: none (--val none)",
+    ]
+    estimates = [line for line in err if line.startswith("estimate: ")]
+    assert len(estimates) == 1 and "s/step on this machine, about " in estimates[0]
+    assert "for the remaining 4 steps" in estimates[0]  # timed: steps 2-6 (the first one warms up)
+
+
+def test_default_validation_set_comes_from_pcarn_shared(folders: tuple[Path, Path], tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    train, val = folders
+    shared = tmp_path / "elsewhere"
+    shutil.copytree(val, shared / "data" / "Set5" / "x4")
+    monkeypatch.setenv("PCARN_SHARED", str(shared))
+    args = base_args(train, tmp_path / "run", 2)
+    del args[args.index("--val"):args.index("--val") + 2]
+    capsys.readouterr()
+    assert main(args + ["--scales", "4"]) == 0
+    assert "validation: Set5/x4 (2 images) at x4 every 500 steps" in capsys.readouterr().err.splitlines()
+
+
+def test_checkpoints_get_the_permissions_of_a_plain_file(folders: tuple[Path, Path], tmp_path: Path) -> None:
+    """Not mkstemp's 0600: a run's checkpoints are as readable as any file the user writes (a shared GPU box)."""
+    previous = os.umask(0o027)
+    try:
+        assert main(base_args(folders[0], tmp_path / "run", 2)) == 0
+    finally:
+        os.umask(previous)
+    for name in ("last.pt", "best.pt"):
+        assert stat.S_IMODE((tmp_path / "run" / name).stat().st_mode) == 0o666 & ~0o027, name
+
+
 def test_same_seed_same_weights(folders: tuple[Path, Path], run20: Path, tmp_path: Path) -> None:
     assert main(base_args(folders[0], tmp_path / "a", 20)) == 0
     assert_same(weights_of(tmp_path / "a"), weights_of(run20))
@@ -91,22 +135,27 @@ def test_same_seed_same_weights(folders: tuple[Path, Path], run20: Path, tmp_pat
     assert any(not torch.equal(other[k], v) for k, v in weights_of(run20).items())
 
 
-def test_interrupted_then_resumed_equals_uninterrupted(
-    folders: tuple[Path, Path], run20: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """SIGTERM during step 7 -> last.pt at step 7 -> --resume to 20 == the uninterrupted 20 steps."""
-    out = tmp_path / "run"
+def _signal_at_step(monkeypatch: pytest.MonkeyPatch, signum: int, step: int) -> None:
+    """Sends ``signum`` to this process while the batch of step ``step`` is drawn."""
     original, calls = PatchSampler.next_batch, []
 
     def next_batch_then_signal(self: PatchSampler):  # type: ignore[no-untyped-def]
         calls.append(1)
-        if len(calls) == 7:
-            os.kill(os.getpid(), signal.SIGTERM)
+        if len(calls) == step:
+            os.kill(os.getpid(), signum)
         return original(self)
 
     monkeypatch.setattr(PatchSampler, "next_batch", next_batch_then_signal)
-    assert main(base_args(folders[0], out, 20)) == 0
-    monkeypatch.setattr(PatchSampler, "next_batch", original)
+
+
+def test_interrupted_then_resumed_equals_uninterrupted(
+    folders: tuple[Path, Path], run20: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGTERM during step 7 -> last.pt at step 7, exit 143 -> --resume to 20 == the uninterrupted 20 steps."""
+    out = tmp_path / "run"
+    with monkeypatch.context() as patch:
+        _signal_at_step(patch, signal.SIGTERM, 7)
+        assert main(base_args(folders[0], out, 20)) == 128 + signal.SIGTERM
     state = torch.load(out / "last.pt", weights_only=True)
     assert state["step"] == 7
     # Only --out, --resume and --steps: everything else comes from the run itself.
@@ -121,6 +170,16 @@ def test_interrupted_then_resumed_equals_uninterrupted(
 
 
 
+def test_ctrl_c_saves_then_exits_130(folders: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """`train && convert` must not go on after Ctrl-C: last.pt is saved, the summary printed, and the exit is 130."""
+    _signal_at_step(monkeypatch, signal.SIGINT, 3)
+    capsys.readouterr()
+    assert main(base_args(folders[0], tmp_path / "run", 20)) == 130
+    assert torch.load(tmp_path / "run" / "last.pt", weights_only=True)["step"] == 3
+    assert "stopped, last.pt saved: step 3/20" in capsys.readouterr().err
+
+
 def test_corrupt_last_pt_stops_resume(folders: tuple[Path, Path], tmp_path: Path,
                                       capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "run"
@@ -132,7 +191,22 @@ def test_corrupt_last_pt_stops_resume(folders: tuple[Path, Path], tmp_path: Path
     assert "damaged" in err and "last.pt" in err
     (out / "last.pt").write_bytes(b"not a checkpoint at all")
     assert "damaged" in cli_error(main, base_args(folders[0], out, 4) + ["--resume"], capsys)
+    (out / "last.pt").write_bytes(b"hello\n")  # 'h' is a pickle opcode: torch.load raised KeyError here
+    err = cli_error(main, ["--out", str(out), "--resume"], capsys)
+    assert "damaged" in err and "it is a text file" in err
     assert (out / "train.csv").read_text() == log  # nothing was trained over the broken run
+
+
+def test_init_refuses_a_training_state_and_a_text_file(folders: tuple[Path, Path], tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    run = tmp_path / "run"
+    assert main(base_args(folders[0], run, 1)) == 0
+    err = cli_error(main, base_args(folders[0], tmp_path / "next", 2) + ["--init", str(run / "last.pt")], capsys)
+    assert "training state" in err and "--resume" in err and str(run / "best.pt") in err
+    (tmp_path / "notes.txt").write_text("hello, these are not weights\n")
+    err = cli_error(main, base_args(folders[0], tmp_path / "next", 2) + ["--init", str(tmp_path / "notes.txt")], capsys)
+    assert "notes.txt is not a PyTorch checkpoint: it is a text file" in err
+    assert not (tmp_path / "next").exists()
 
 
 def test_resume_and_fresh_run_mistakes(folders: tuple[Path, Path], tmp_path: Path,

@@ -1,6 +1,8 @@
 """Tiling is seamless (tiled == untiled), and the upscale CLI keeps every image layout and bit depth."""
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +15,10 @@ from pcarn_mobile.evaluation import to_uint8
 from pcarn_mobile.imageio import read_image, write_image
 from pcarn_mobile.models import build_model
 from pcarn_mobile.photos import sample_photos
-from pcarn_mobile.tiling import DEFAULT_OVERLAP, RECEPTIVE_RADIUS, TorchRunner, upscale_array, upscale_image
-from pcarn_mobile.upscale import main
+from pcarn_mobile.tiling import (
+    DEFAULT_OVERLAP, RECEPTIVE_RADIUS, TorchRunner, count_tiles, upscale_array, upscale_image,
+)
+from pcarn_mobile.upscale import DEFAULT_TILE, announce, main
 from clitools import cli_error
 
 
@@ -121,6 +125,58 @@ def test_cli_round_trip_keeps_layout_and_depth(tmp_path: Path, capsys: pytest.Ca
     assert "wrote" in capsys.readouterr().out
 
 
+def test_announces_the_job_and_shows_progress_per_tile_without_a_tty(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    src, dst = tmp_path / "in.png", tmp_path / "out.png"
+    write_image(src, np.zeros((64, 64, 3), np.uint8))
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as e:
+        run_cli(main, [str(src), str(dst), "--scale", "2", "--random-init", "--tile", "40", "--overlap", "8"])
+    assert e.value.code == 0
+    err = capsys.readouterr().err  # pytest's capture is no TTY, like a log file or CI
+    assert err.startswith(f"upscaling {src}: 64x64 -> 128x128 (x2), 4 tiles of 40x40 px, peak memory about 0.")
+    assert "tiles: 100%" in err and "4/4" in err
+
+
+def test_the_announced_peak_memory_of_the_measured_case() -> None:
+    """1000x1000 RGB to 4000x4000 in 512 px tiles: ~3 GB measured on this project's build machine."""
+    tiles = count_tiles(1000, 1000, DEFAULT_TILE, DEFAULT_OVERLAP)
+    line = announce("photo.jpg", np.zeros((1000, 1000, 3), np.uint8), 4, DEFAULT_TILE, tiles)
+    assert line == "upscaling photo.jpg: 1000x1000 -> 4000x4000 (x4), 9 tiles of 512x512 px, peak memory about 3.4 GB"
+    assert "in one piece" in announce("small.png", np.zeros((20, 30), np.uint16), 2, DEFAULT_TILE, 1)
+
+
+def test_output_gets_the_permissions_of_a_plain_file(tmp_path: Path) -> None:
+    """Not mkstemp's 0600: an upscaled photo is as readable as any file the user writes."""
+    src, dst = tmp_path / "in.png", tmp_path / "out.png"
+    write_image(src, np.zeros((8, 8, 3), np.uint8))
+    previous = os.umask(0o027)
+    try:
+        with pytest.raises(SystemExit) as e:
+            run_cli(main, [str(src), str(dst), "--scale", "2", "--random-init"])
+    finally:
+        os.umask(previous)
+    assert e.value.code == 0
+    assert stat.S_IMODE(dst.stat().st_mode) == 0o666 & ~0o027
+
+
+@pytest.mark.parametrize("link", ["same path", "symlink", "hard link"])
+def test_output_that_is_the_input_needs_overwrite_input(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                         link: str) -> None:
+    src = tmp_path / "photo.png"
+    write_image(src, np.full((8, 8, 3), 7, np.uint8))
+    dst = {"same path": src, "symlink": tmp_path / "link.png", "hard link": tmp_path / "hard.png"}[link]
+    if link == "symlink":
+        dst.symlink_to(src.name)
+    elif link == "hard link":
+        os.link(src, dst)
+    before = src.read_bytes()
+    err = cli_error(main, [str(src), str(dst), "--scale", "2", "--random-init"], capsys)
+    assert str(src) in err and str(dst) in err and "--overwrite-input" in err
+    assert src.read_bytes() == before and read_image(dst).shape == (8, 8, 3)
+    with pytest.raises(SystemExit) as e:
+        run_cli(main, [str(src), str(dst), "--scale", "2", "--random-init", "--overwrite-input"])
+    assert e.value.code == 0 and read_image(dst).shape == (16, 16, 3)
 
 
 def test_cli_bad_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

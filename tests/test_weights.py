@@ -1,8 +1,10 @@
 """Checkpoint loading: both formats detected, every bad file refused in one line, nothing executed."""
 from __future__ import annotations
 
+import io
 import os
 import pickle
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,9 @@ import torch
 import pcarn_mobile.weights as weights
 from pcarn_mobile.errors import UserError
 from pcarn_mobile.models import build_model
-from pcarn_mobile.weights import Header, load_weights, read_checkpoint, resolve_weights, save_checkpoint
+from pcarn_mobile.weights import (
+    TRAIN_STATE_FORMAT, Header, load_weights, read_checkpoint, resolve_weights, save_checkpoint,
+)
 
 
 def _one_line_error(excinfo: pytest.ExceptionInfo[UserError]) -> str:
@@ -48,13 +52,57 @@ def test_missing_file(tmp_path: Path) -> None:
     assert "not found" in _one_line_error(e)
 
 
-@pytest.mark.parametrize("content", [os.urandom(4096), b"model weights, honest\n" * 20])
-def test_not_a_checkpoint(tmp_path: Path, content: bytes) -> None:
+def _zip_bytes() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("notes.txt", "hi")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("content, kind", [
+    (os.urandom(4096), "binary data"),
+    (b"model weights, honest\n" * 20, "a text file"),
+    # 'h' is a pickle opcode: torch.load raised KeyError on these, not one of the errors it was expected to raise
+    (b"hello world\n", "a text file"),
+    ((Path(__file__).parents[1] / "README.md").read_bytes(), "a text file"),
+    (b"", "an empty file"),
+    (b"\x89PNG\r\n\x1a\n" + bytes(64), "a PNG image"),
+    (b"\xff\xd8\xff\xe0" + bytes(64), "a JPEG image"),
+    (b"<!DOCTYPE html>\n<html><body>Sign in</body></html>\n", "an HTML page"),
+    (_zip_bytes(), "a zip archive"),
+], ids=["random", "text", "hello", "readme", "empty", "png", "jpeg", "html", "zip"])
+def test_not_a_checkpoint_names_the_file_and_what_it_is(tmp_path: Path, content: bytes, kind: str) -> None:
     path = tmp_path / "w.pth"
     path.write_bytes(content)
     with pytest.raises(UserError) as e:
         load_weights(path)
-    assert "not a PyTorch checkpoint" in _one_line_error(e)
+    msg = _one_line_error(e)
+    assert msg.startswith(f"{path} is not a PyTorch checkpoint: it is {kind}"), msg
+
+
+def test_truncated_checkpoint_is_called_damaged(tmp_path: Path) -> None:
+    path = tmp_path / "half.pt"
+    save_checkpoint(path, build_model("pcarn_m", scales=(2,)), Header("pcarn_m", 4, (2,)))
+    path.write_bytes(path.read_bytes()[:4000])
+    with pytest.raises(UserError) as e:
+        load_weights(path)
+    assert f"{path} is a damaged PyTorch checkpoint" in _one_line_error(e)
+
+
+def test_folder_is_not_a_checkpoint(tmp_path: Path) -> None:
+    with pytest.raises(UserError) as e:
+        load_weights(tmp_path)
+    assert "is a folder" in _one_line_error(e)
+
+
+def test_training_state_points_to_best_pt(tmp_path: Path) -> None:
+    last = tmp_path / "run" / "last.pt"
+    last.parent.mkdir()
+    torch.save({"format": TRAIN_STATE_FORMAT, "step": 3, "model": {}}, last)
+    with pytest.raises(UserError) as e:
+        load_weights(last)
+    msg = _one_line_error(e)
+    assert "training state" in msg and "--resume" in msg and str(tmp_path / "run" / "best.pt") in msg
 
 
 def test_state_dict_of_something_else(tmp_path: Path) -> None:
@@ -122,3 +170,14 @@ def test_random_init_only_when_asked() -> None:
     assert loaded.kind == "random-init" and loaded.header.groups == 16 and loaded.sha256 is None
     with pytest.raises(UserError, match="exclude each other"):
         resolve_weights("w.pth", True)
+
+
+def test_the_authors_gan_model_is_recognised_and_named(shared: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """PCARN-M.pth looks exactly like PCARN-M-L1.pth from inside; its digest says it is the GAN model."""
+    capsys.readouterr()
+    gan = resolve_weights(str(shared / "checkpoints" / "PCARN-M.pth"), False, groups=4, scale=4)
+    err = capsys.readouterr().err
+    assert gan.note is not None and "GAN (perceptual)" in gan.note and "PCARN-M-L1.pth" in gan.note
+    assert err == f"note: {shared / 'checkpoints' / 'PCARN-M.pth'} is {gan.note}\n"
+    l1 = load_weights(shared / "checkpoints" / "PCARN-M-L1.pth")
+    assert l1.note is None and capsys.readouterr().err == ""

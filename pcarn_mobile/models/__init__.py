@@ -6,19 +6,13 @@ from typing import Callable
 import torch
 from torch import nn
 
+from ..archinfo import ARCH_NAMES, VALID_GROUPS
 from .carn import CARNM, carn_m
 from .layers import MULTI_SCALES, RGB_MEAN
 from .pcarn import PCARN, pcarn, pcarn_m
 
-#: Architecture name -> builder(channels, scales, groups).
-ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
-    "pcarn": pcarn,
-    "pcarn_m": pcarn_m,
-    "carn_m": carn_m,
-}
-
-#: Group counts the 64-channel network accepts: the divisors of 64.
-VALID_GROUPS: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64)
+#: Architecture name -> builder(channels, scales, groups); the names are listed (torch-free) in archinfo.
+ARCHITECTURES: dict[str, Callable[..., nn.Module]] = dict(zip(ARCH_NAMES, (pcarn, pcarn_m, carn_m), strict=True))
 
 
 def build_model(

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from ..bicubic import downscale
-from ..data import IMAGE_EXTENSIONS, to_rgb_u8
+from ..data import IMAGE_EXTENSIONS, require_folder, to_rgb_u8
 from ..errors import UserError
 from ..imageio import read_image
 
@@ -23,9 +23,7 @@ def list_images(folders: list[str | Path]) -> list[Path]:
     """Every image in ``folders`` (not recursive), sorted so the order is the same on every machine."""
     files: list[Path] = []
     for folder in folders:
-        folder = Path(folder)
-        if not folder.is_dir():
-            raise UserError(f"training folder not found: {folder}")
+        folder = require_folder(folder, "training folder")
         found = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
         if not found:
             raise UserError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) in training folder {folder}")

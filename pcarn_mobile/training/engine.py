@@ -28,6 +28,7 @@ from .data import PatchSampler
 from .distributed import DistContext
 from .ema import WeightEMA
 from .objectives import GANObjective, L1Objective
+from .startup import Pace, describe_run
 from .state import BEST, load_state, rng_state, save_state, set_rng_state
 from .validation import Validator
 
@@ -35,10 +36,15 @@ TRAIN_CSV, VAL_CSV = "train.csv", "val.csv"
 
 
 class StopFlag:
-    """SIGINT/SIGTERM -> finish the current step, save ``last.pt``, exit; a second Ctrl-C aborts."""
+    """SIGINT/SIGTERM -> finish the current step, save ``last.pt``, exit; a second Ctrl-C aborts.
+
+    ``signum`` is the first signal received (0: none), so that the CLI can still exit as an
+    interrupted program does (130, 143) after saving: ``train && convert`` must not go on with
+    a half-trained network.
+    """
 
     def __init__(self) -> None:
-        self.requested = False
+        self.signum = 0
         self._previous: dict[int, Any] = {}
 
     def __enter__(self) -> "StopFlag":
@@ -51,9 +57,9 @@ class StopFlag:
             signal.signal(sig, handler)
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
-        if self.requested and signum == signal.SIGINT:
+        if self.signum and signum == signal.SIGINT:
             raise KeyboardInterrupt
-        self.requested = True
+        self.signum = self.signum or signum
 
 
 def build_generator(cfg: TrainConfig) -> torch.nn.Module:
@@ -86,7 +92,11 @@ def build_objective(generator: torch.nn.Module, cfg: TrainConfig, ctx: DistConte
 
 
 def train(cfg: TrainConfig, ctx: DistContext, resume: bool) -> dict[str, Any]:
-    """Runs (or continues) one training run; returns a summary (and the trained ``model``)."""
+    """Runs (or continues) one training run; returns a summary (and the trained ``model``).
+
+    The summary's ``signal`` is the signal that stopped the run early (``last.pt`` saved), 0 when it
+    ran to the end.
+    """
     out = Path(cfg.out)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
@@ -118,6 +128,7 @@ def train(cfg: TrainConfig, ctx: DistContext, resume: bool) -> dict[str, Any]:
     elif ema is not None:
         cfg.ema_from = step  # a new average, from the weights as they are now
     if ctx.is_main:
+        print("\n".join(describe_run(cfg, sampler, validator, step)), file=sys.stderr, flush=True)
         out.mkdir(parents=True, exist_ok=True)
         _truncate_logs(out, step)
     loop = _Loop(cfg, ctx, generator, objective, sampler, validator, step, wall, best, ema)
@@ -146,15 +157,20 @@ class _Loop:
         interactive = sys.stderr.isatty()
         bar = tqdm(total=cfg.steps, initial=self.step, disable=not ctx.is_main, dynamic_ncols=True,
                    mininterval=0.5 if interactive else 60.0, unit="step", desc=f"train {cfg.stage}")
-        stopped = False
+        stopped = 0
+        pace = Pace(self.step, cfg.steps)
         self.generator.train()
         with StopFlag() as stop:
             while self.step < cfg.steps:
+                step_start = time.monotonic()
                 scale, lr, hr = self.sampler.next_batch()
                 losses = self.objective.step(scale, lr.to(ctx.device), hr.to(ctx.device))
                 if self.ema is not None:
                     self.ema.update()
                 self.step += 1
+                estimate = pace.add(time.monotonic() - step_start)
+                if estimate and ctx.is_main:
+                    tqdm.write(estimate, file=sys.stderr)
                 bar.update(1)
                 for k, v in losses.items():
                     sums[k] = sums.get(k, 0.0) + v
@@ -166,9 +182,8 @@ class _Loop:
                     sums, count = {}, 0
                 if self.validator is not None and self.step % cfg.val_every == 0:
                     self._validate(self._wall(t0))
-                stop_now, save_now = self._agree(stop.requested, time.monotonic() - last_save > 60 * cfg.save_every_min)
-                if stop_now:
-                    stopped = True
+                stopped, save_now = self._agree(stop.signum, time.monotonic() - last_save > 60 * cfg.save_every_min)
+                if stopped:
                     break
                 if save_now:
                     self._save(self._wall(t0))
@@ -181,19 +196,20 @@ class _Loop:
         if self.tb is not None:
             self.tb.close()
         rate = (self.step - start_step) / max(time.monotonic() - t0, 1e-9)
-        return {"step": self.step, "stopped": stopped, "best_psnr": self.best, "steps_per_s": rate, "wall_s": wall,
+        return {"step": self.step, "signal": stopped, "best_psnr": self.best, "steps_per_s": rate, "wall_s": wall,
                 "model": self.shipped}
 
     def _wall(self, t0: float) -> float:
         return self.wall + (time.monotonic() - t0)
 
-    def _agree(self, stop: bool, save: bool) -> tuple[bool, bool]:
-        """Every rank stops/saves when any rank (stop) or rank 0 (save, by its clock) says so."""
+    def _agree(self, signum: int, save: bool) -> tuple[int, bool]:
+        """Every rank stops when any rank received a signal (returned: the highest signal number, 0 for
+        none), and saves when rank 0 says so by its clock."""
         if not self.ctx.distributed:
-            return stop, save
-        flags = torch.tensor([float(stop), float(save and self.ctx.is_main)], device=self.ctx.device)
-        dist.all_reduce(flags)
-        return bool(flags[0] > 0), bool(flags[1] > 0)
+            return signum, save
+        flags = torch.tensor([float(signum), float(save and self.ctx.is_main)], device=self.ctx.device)
+        dist.all_reduce(flags, op=dist.ReduceOp.MAX)
+        return int(flags[0]), bool(flags[1] > 0)
 
     def _validate(self, wall: float) -> None:
         assert self.validator is not None

@@ -13,14 +13,13 @@ loads into it with ``weights_only=True``. Only the layers up to relu5_4 (phi_5,4
 from __future__ import annotations
 
 import os
-import pickle
-import zipfile
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from ..errors import UserError
+from ..weights.safeload import UnloadableFile, torch_load
 
 #: torchvision's VGG19 ("E") configuration: conv widths, "M" for 2x2 max pooling.
 VGG19_CFG: tuple[int | str, ...] = (
@@ -94,10 +93,9 @@ def load_vgg19_features(path: str | os.PathLike[str] | None) -> VGG19Features:
     if not path.is_file():
         raise UserError(f"--vgg-weights: file not found: {path}")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as exc:
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
-        raise UserError(f"--vgg-weights: {path} is not a loadable state dict ({reason})") from None
+        state = torch_load(path)
+    except UnloadableFile as exc:
+        raise UserError(f"--vgg-weights: {path} is not a loadable state dict ({exc.reason})") from None
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
     model = VGG19Features()

@@ -26,6 +26,7 @@ from ..machine import describe_machine
 from ..shared import shared_dir
 from ..tiling import TorchRunner
 from ..weights import DEFAULT_WEIGHTS, load_weights, save_checkpoint, sha256_of
+from ..weights.safeload import torch_load
 from .engine import VAL_CSV
 from .state import BEST, LAST
 
@@ -226,7 +227,7 @@ def ship(run: Path, dest: Path, data_root: Path) -> dict[str, Any]:
         raise UserError(f"{best} is not a PCARN-M, groups 4, x2/x3/x4 network: it cannot be the default")
     run_step, lr_now = meta["step"], None
     if (run / LAST).is_file():
-        last = torch.load(run / LAST, map_location="cpu", weights_only=True)
+        last = torch_load(run / LAST)
         run_step, lr_now = int(last["step"]), float(last["objective"]["optimizer"]["param_groups"][0]["lr"])
     curve = read_curve(run)
     results = evaluate_all(loaded.model, data_root)

@@ -8,19 +8,17 @@ project checkpoint format (:func:`pcarn_mobile.weights.save_checkpoint`), so ``e
 from __future__ import annotations
 
 import os
-import pickle
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from ..errors import UserError
-from ..weights import atomic_torch_save
+from ..weights import TRAIN_BEST as BEST, TRAIN_STATE_FORMAT as STATE_FORMAT, atomic_torch_save
+from ..weights.safeload import UnloadableFile, torch_load
 
-#: Tag of ``last.pt``; bump on incompatible changes.
-STATE_FORMAT = "pcarn-mobile-train/1"
-LAST, BEST = "last.pt", "best.pt"
+#: ``STATE_FORMAT`` tags ``last.pt`` (bump it on incompatible changes); the weights loader knows it too.
+LAST = "last.pt"
 #: Keys every ``last.pt`` has; a file without one of them is treated as damaged.
 REQUIRED_KEYS: tuple[str, ...] = ("format", "config", "step", "wall_s", "best_psnr", "model", "objective", "sampler", "rng")
 
@@ -42,11 +40,10 @@ def load_state(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
     if not path.is_file():
         raise UserError(f"--resume: no {LAST} in {run_dir}; start without --resume to begin a new run there")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as exc:
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0].split(". ")[0][:120]
+        state = torch_load(path)
+    except UnloadableFile as exc:
         raise UserError(
-            f"--resume: {path} is damaged and cannot be loaded ({reason}); restore it or start a new run "
+            f"--resume: {path} is damaged and cannot be loaded ({exc.reason}); restore it or start a new run "
             "with another --out"
         ) from None
     if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:

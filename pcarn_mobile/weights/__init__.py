@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
-import zipfile
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,12 +20,28 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..errors import UserError
+from ..errors import UserError, first_line
 from ..fileio import atomic_path
 from ..models import MULTI_SCALES, build_model
+from .safeload import torch_load
 
 #: Tag of the project's checkpoint format; bump on incompatible changes.
 FORMAT = "pcarn-mobile/1"
+
+#: What ``train`` writes as ``last.pt`` (:mod:`pcarn_mobile.training.state`): the optimizer and sampler
+#: state ``--resume`` needs, not weights to load; ``best.pt`` beside it is. Named here so that
+#: loading weights can tell a user who passes ``last.pt`` which file they meant.
+TRAIN_STATE_FORMAT, TRAIN_BEST = "pcarn-mobile-train/1", "best.pt"
+
+#: Public releases recognised by their SHA-256, and what a user loading one should know. The
+#: authors' PCARN-M.pth has the same keys and shapes as PCARN-M-L1.pth, and nothing in it says
+#: that it is their GAN-stage model.
+KNOWN_RELEASES: dict[str, str] = {
+    "a7e328d6c87991ec81540d6b0b15723714443d0c276bec0e864aae441ef16a24": (
+        "the authors' PCARN-M.pth, their GAN (perceptual) model: textures over fidelity, Set5 x4 29.47 dB; "
+        "for their L1 model (31.90 dB) pass PCARN-M-L1.pth"
+    ),
+}
 
 #: The embedded default for the main job (PCARN-M, groups 4, x2/x3/x4), once training ships it.
 DEFAULT_WEIGHTS = Path(__file__).with_name("pcarn_m_g4.pt")
@@ -51,6 +66,7 @@ class LoadedWeights:
     source: str  # file path, or "random-init"
     sha256: str | None
     kind: str  # "upstream", "project" or "random-init"
+    note: str | None = None  # what a user should know about these weights (KNOWN_RELEASES), for sidecars too
     meta: dict[str, Any] = field(default_factory=dict)
     note: str | None = None  # what a user should know about these weights (e.g. a GAN model), for sidecars
 
@@ -75,20 +91,14 @@ def read_checkpoint(path: str | os.PathLike[str]) -> tuple[Header, dict[str, tor
     Raises :class:`UserError` for anything a user could have passed by mistake.
     """
     path = Path(path)
+    if path.is_dir():
+        raise UserError(f"{path} is a folder, not a checkpoint file (.pth/.pt)")
     if not path.is_file():
         raise UserError(f"weights file not found: {path}")
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        # torch wraps every refusal in the same preamble; only a blocked GLOBAL means "needs code"
-        # (random bytes and text files fail on an unsupported opcode and are simply not checkpoints).
-        if "GLOBAL" in str(exc):
-            raise UserError(
-                f"{path} is a pickle that needs code to load; refused (only plain state dicts are accepted)"
-            ) from None
-        raise UserError(f"{path} is not a PyTorch checkpoint") from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise UserError(f"{path} is not a PyTorch checkpoint ({_first_line(exc)})") from None
+    obj = torch_load(path)
+    if isinstance(obj, dict) and obj.get("format") == TRAIN_STATE_FORMAT:
+        raise UserError(f"{path} is a training state ({TRAIN_STATE_FORMAT}) for train --resume, not weights: "
+                        f"use {path.parent / TRAIN_BEST}, the run's best weights")
     if isinstance(obj, dict) and obj.get("format") == FORMAT:
         try:
             header = Header(obj["arch"], int(obj["groups"]), tuple(int(s) for s in obj["scales"]), int(obj["channels"]))
@@ -99,11 +109,6 @@ def read_checkpoint(path: str | os.PathLike[str]) -> tuple[Header, dict[str, tor
     if isinstance(obj, dict) and obj and all(isinstance(v, torch.Tensor) for v in obj.values()):
         return _infer_header(path, obj), obj, {}, "upstream"
     raise UserError(f"{path} is not a PCARN checkpoint (neither a state dict nor a {FORMAT} file)")
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:160] if text else type(exc).__name__
 
 
 def _infer_header(path: Path, state: dict[str, torch.Tensor]) -> Header:
@@ -152,9 +157,13 @@ def load_weights(
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
-        raise UserError(f"{path} does not match the {header.arch} network it claims: {_first_line(exc)}") from None
+        raise UserError(f"{path} does not match the {header.arch} network it claims: {first_line(exc)}") from None
     model.eval()
-    return LoadedWeights(model, header, str(path), sha256_of(path), kind, meta)
+    digest = sha256_of(path)
+    note = KNOWN_RELEASES.get(digest)
+    if note:
+        print(f"note: {path} is {note}", file=sys.stderr)
+    return LoadedWeights(model, header, str(path), digest, kind, note=note, meta=meta)
 
 
 def resolve_weights(
