@@ -145,7 +145,7 @@ def test_run_writes_named_files_sidecars_and_report(small_run):
     out, stdout, stderr = small_run
     stems = ["pcarn_m_g4_x4_56x64_fp32.tflite", "pcarn_m_g4_x4_56x64_fp16.tflite", "pcarn_m_g4_x4_56x64_int8_uint8io.tflite"]
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["report.json", "convert.log", "pcarn_m_g4_x2_dyn_fp32.onnx", *stems, *(s + ".json" for s in stems)])
+        ["report.json", "report.html", "convert.log", "pcarn_m_g4_x2_dyn_fp32.onnx", *stems, *(s + ".json" for s in stems)])
     assert "UNTRAINED" in stdout and "wall time" in stdout and "removed .convert-999999999-stale" in stdout
     assert "weights: random-init; pcarn_m g4 x4 -> tflite fp32/fp16/int8" in stdout
     assert "replaced pcarn_m_g4_x4_56x64_fp16.tflite; left alone pcarn_m_g4_x2_dyn_fp32.onnx" in stdout
@@ -204,7 +204,9 @@ def test_mismatch_is_kept_only_under_a_name_that_says_so(tmp_path, monkeypatch, 
     assert code == 1 and "PARITY MISMATCH: pcarn_m_g4_x4_dyn_fp32.MISMATCH.onnx" in printed
     assert "below the fp32 floor of 500 dB" in printed
     assert sorted(p.name for p in out.iterdir()) == ["convert.log", "pcarn_m_g4_x4_dyn_fp32.MISMATCH.onnx",
-                                                     "pcarn_m_g4_x4_dyn_fp32.MISMATCH.onnx.json", "report.json"]
+                                                     "pcarn_m_g4_x4_dyn_fp32.MISMATCH.onnx.json", "report.html",
+                                                     "report.json"]
+    assert "<h1>pcarn-mobile export report: <span class=\"bad\">MISMATCH</span></h1>" in (out / "report.html").read_text()
     report = json.loads((out / "report.json").read_text())
     assert report["verdict"] == "MISMATCH" and report["files"][0]["parity"]["verdict"] == "MISMATCH"
 

@@ -70,7 +70,7 @@ def test_cli_coreml_run(tmp_path, capsys):
     assert convert.main(["--target", "coreml", "--random-init", "--scale", "2", "--input-size", "52x52", "--out", str(out)]) == 0
     files = sorted(p.name for p in out.iterdir())
     assert files == ["convert.log", "pcarn_m_g4_x2_52x52_fp16.mlpackage", "pcarn_m_g4_x2_52x52_fp16.mlpackage.json",
-                     "report.json"]
+                     "report.html", "report.json"]
     side = json.loads((out / files[2]).read_text())
     assert side["format"] == "coreml" and side["precision"] == "fp16" and side["compress"] == "none"
     assert side["input"]["layout"] == side["output"]["layout"] == "image"

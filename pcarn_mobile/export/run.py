@@ -59,7 +59,10 @@ class ExportedFile:
 
 @dataclass(frozen=True)
 class ExportResult:
-    """What :func:`export` returns: every file, the run's report (``report.json``) and where the log is."""
+    """What :func:`export` returns: every file, the run's report (``report.json``) and where the log is.
+
+    Paths are absolute, so they stay valid whatever the working folder later is.
+    """
 
     files: list[ExportedFile]
     report: dict[str, Any]
@@ -104,7 +107,7 @@ def export(options: ExportOptions | None = None, **kwargs: Any) -> ExportResult:
         replaced = move_into_place(staged, plan.out)
         written = {name for _, name in staged}
         report.update(replaced=replaced, kept=sorted(existing - written))
-        files = [ExportedFile(plan.out / meta["file"], meta) for meta in report["files"]]
+        files = [ExportedFile(plan.out.resolve() / meta["file"], meta) for meta in report["files"]]
         if plan.install:
             report["installed"] = {app: _install(app, files) for app in plan.install}
         report["wall_time_s"] = round(time.perf_counter() - start, 1)
@@ -130,7 +133,7 @@ def export(options: ExportOptions | None = None, **kwargs: Any) -> ExportResult:
     if report["replaced"] or report["kept"]:
         log.info("in %s: replaced %s; left alone %s", plan.out, ", ".join(report["replaced"]) or "nothing",
                  ", ".join(report["kept"]) or "nothing")
-    return ExportResult(files, report, plan.out / "report.json", log_path)
+    return ExportResult(files, report, plan.out.resolve() / "report.json", log_path.resolve())
 
 
 def _install(app: str, files: list[ExportedFile]) -> list[str]:

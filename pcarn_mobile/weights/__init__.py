@@ -68,7 +68,6 @@ class LoadedWeights:
     kind: str  # "upstream", "project" or "random-init"
     note: str | None = None  # what a user should know about these weights (KNOWN_RELEASES), for sidecars too
     meta: dict[str, Any] = field(default_factory=dict)
-    note: str | None = None  # what a user should know about these weights (e.g. a GAN model), for sidecars
 
     @property
     def file_name(self) -> str | None:
