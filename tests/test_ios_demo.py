@@ -1,6 +1,9 @@
 """The iOS demo app (ios_demo/), checked on Linux where no Swift compiler or Xcode exists.
 
 - every Swift file parses (tree-sitter);
+- the hand-written Xcode project loads (pbxproj), compiles every Swift file in exactly one target
+  (the app's in the app, the tests' in the test target), has the Models buildable folder the
+  installed packages compile from, and its shared scheme is well-formed XML naming both targets;
 - every sidecar key the Swift code decodes exists where it reads it in the sidecar schema, and every
   latency key (and fixed value) it writes in the latency schema; the JSON fixtures the Swift tests
   compare against validate against those schemas;
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import xml.etree.ElementTree as ET
 from itertools import product
 from pathlib import Path
 
@@ -25,7 +29,9 @@ from syntax import syntax_errors
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "ios_demo"
 APP, TESTS = DEMO / "PCARNDemo", DEMO / "PCARNDemoTests"
+PROJECT = DEMO / "PCARNDemo.xcodeproj"
 SIDECAR_SCHEMA = REPO / "pcarn_mobile" / "export" / "schema" / "sidecar-v1.schema.json"
+INSTALL_COMMAND = "python -m pcarn_mobile.convert --target coreml --ios-demo"
 SWIFT_FILES = sorted(DEMO.rglob("*.swift"))
 
 
@@ -39,6 +45,100 @@ def test_core_is_plain_swift() -> None:
     for path in sorted((APP / "Core").glob("*.swift")):
         imports = set(re.findall(r"^import (\w+)", path.read_text(), re.M))
         assert imports == {"Foundation"}, f"{path.name} imports {imports}"
+
+
+# --- the Xcode project ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def xcode():
+    pbxproj = pytest.importorskip("pbxproj", reason="pbxproj is not installed (pip install -e '.[dev]')")
+    return pbxproj.XcodeProject.load(str(PROJECT / "project.pbxproj"))
+
+
+def _paths(project) -> dict[str, str]:
+    """Object id -> path below ios_demo/ of every file reference and group, walking the group tree."""
+    objects, found = project.objects, {}
+
+    def walk(node_id: str, parent: str) -> None:
+        node = objects[node_id]
+        path = f"{parent}/{node['path']}".lstrip("/") if "path" in node else parent
+        found[str(node_id)] = path
+        for child in node["children"] if "children" in node else []:
+            walk(child, path)
+
+    walk(objects[project.rootObject].mainGroup, "")
+    return found
+
+
+def _target(project, name: str):
+    (target,) = [t for t in project.objects.get_objects_in_section("PBXNativeTarget") if t.name == name]
+    return target
+
+
+def _phase_files(project, paths: dict[str, str], target, isa: str) -> list[str]:
+    (phase,) = [project.objects[p] for p in target.buildPhases if project.objects[p].isa == isa]
+    return [paths[str(project.objects[f].fileRef)] for f in phase.files]
+
+
+def test_every_swift_file_is_compiled_by_exactly_one_target(xcode) -> None:
+    assert xcode.objectVersion == "77"
+    paths = _paths(xcode)
+    app = _phase_files(xcode, paths, _target(xcode, "PCARNDemo"), "PBXSourcesBuildPhase")
+    tests = _phase_files(xcode, paths, _target(xcode, "PCARNDemoTests"), "PBXSourcesBuildPhase")
+    every = [p.relative_to(DEMO).as_posix() for p in SWIFT_FILES]
+    assert sorted(app + tests) == sorted(every), "each Swift file in exactly one Sources phase"
+    assert all(p.startswith("PCARNDemo/") for p in app)
+    assert all(p.startswith("PCARNDemoTests/") for p in tests)
+    fixtures = _phase_files(xcode, paths, _target(xcode, "PCARNDemoTests"), "PBXResourcesBuildPhase")
+    assert sorted(fixtures) == sorted(p.relative_to(DEMO).as_posix() for p in (TESTS / "Fixtures").glob("*.json"))
+    assert all((DEMO / p).is_file() for p in paths.values() if p.endswith((".swift", ".json")))
+
+
+def test_models_is_a_buildable_folder_of_the_app_without_its_readme(xcode) -> None:
+    app = _target(xcode, "PCARNDemo")
+    (group_id,) = app["fileSystemSynchronizedGroups"]
+    group = xcode.objects[group_id]
+    assert group.isa == "PBXFileSystemSynchronizedRootGroup"
+    assert _paths(xcode)[str(group_id)] == "PCARNDemo/Models" and (APP / "Models").is_dir()
+    (exceptions,) = [xcode.objects[e] for e in group.exceptions]
+    assert exceptions.isa == "PBXFileSystemSynchronizedBuildFileExceptionSet"
+    assert list(exceptions.membershipExceptions) == ["README.md"] and str(exceptions.target) == app.get_id()
+    assert INSTALL_COMMAND in (APP / "Models" / "README.md").read_text()
+    ignored = (REPO / ".gitignore").read_text().split()
+    assert {"ios_demo/PCARNDemo/Models/*.mlpackage/", "ios_demo/PCARNDemo/Models/*.json"} <= set(ignored)
+
+
+def test_build_settings(xcode) -> None:
+    targets = xcode.objects.get_objects_in_section("PBXNativeTarget")
+    lists = {t.name: xcode.objects[t.buildConfigurationList] for t in targets}
+    lists["project"] = xcode.objects[xcode.objects[xcode.rootObject].buildConfigurationList]
+    for configurations in lists.values():
+        assert sorted(xcode.objects[c].name for c in configurations.buildConfigurations) == ["Debug", "Release"]
+    for c in lists["project"].buildConfigurations:
+        assert xcode.objects[c].buildSettings["IPHONEOS_DEPLOYMENT_TARGET"] == "16.0"
+    for c in lists["PCARNDemo"].buildConfigurations:
+        settings = xcode.objects[c].buildSettings
+        assert settings["GENERATE_INFOPLIST_FILE"] == "YES"
+        assert settings["INFOPLIST_KEY_NSPhotoLibraryAddUsageDescription"]
+        assert settings["COREML_CODEGEN_LANGUAGE"] == "None"  # models are loaded by URL, whatever is installed
+    for c in lists["PCARNDemoTests"].buildConfigurations:
+        assert "PCARNDemo.app" in xcode.objects[c].buildSettings["TEST_HOST"]
+
+
+def test_shared_scheme_builds_runs_and_tests_the_targets(xcode) -> None:
+    scheme = ET.parse(PROJECT / "xcshareddata" / "xcschemes" / "PCARNDemo.xcscheme").getroot()
+    targets = {t.get_id(): t.name for t in xcode.objects.get_objects_in_section("PBXNativeTarget")}
+
+    def named(xpath: str) -> set[str]:
+        refs = scheme.findall(xpath)
+        assert refs, xpath
+        assert all(targets.get(r.get("BlueprintIdentifier")) == r.get("BlueprintName") for r in refs)
+        return {r.get("BlueprintName") for r in refs}
+
+    assert named("./BuildAction//BuildableReference") == {"PCARNDemo"}
+    assert named("./LaunchAction//BuildableReference") == {"PCARNDemo"}
+    assert named("./TestAction/Testables//BuildableReference") == {"PCARNDemoTests"}
 
 
 # --- the contract keys ------------------------------------------------------------------------------
@@ -210,6 +310,11 @@ def test_latency_fixture_validates() -> None:
     assert latency_errors(document) == []
     assert document["harness"] == "ios-app" and {r["backend"] for r in document["results"]} <= {
         "cpuOnly", "cpuAndGPU", "cpuAndNeuralEngine", "all"}
+
+
+def test_the_app_gives_the_install_command() -> None:
+    catalog = (APP / "Inference" / "ModelCatalog.swift").read_text()
+    assert f'static let installCommand = "{INSTALL_COMMAND}"' in catalog
 
 
 # --- the tile plan ----------------------------------------------------------------------------------
