@@ -312,9 +312,10 @@ def test_latency_fixture_validates() -> None:
         "cpuOnly", "cpuAndGPU", "cpuAndNeuralEngine", "all"}
 
 
-def test_the_app_gives_the_install_command() -> None:
+def test_the_app_and_readmes_give_the_install_command() -> None:
     catalog = (APP / "Inference" / "ModelCatalog.swift").read_text()
     assert f'static let installCommand = "{INSTALL_COMMAND}"' in catalog
+    assert INSTALL_COMMAND in (REPO / "README.md").read_text()
 
 
 # --- the tile plan ----------------------------------------------------------------------------------
