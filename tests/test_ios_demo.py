@@ -1,0 +1,405 @@
+"""The iOS demo app (ios_demo/), checked on Linux where no Swift compiler or Xcode exists.
+
+- every Swift file parses (tree-sitter);
+- the hand-written Xcode project loads (pbxproj), compiles every Swift file in exactly one target
+  (the app's in the app, the tests' in the test target), has the Models buildable folder the
+  installed packages compile from, and its shared scheme is well-formed XML naming both targets;
+- every sidecar key the Swift code decodes exists where it reads it in the sidecar schema, and every
+  latency key (and fixed value) it writes in the latency schema; the JSON fixtures the Swift tests
+  compare against validate against those schemas;
+- the tile plans the Swift tests expect are the ones pcarn_mobile.tiling computes, run through
+  ``upscale_array`` itself where the size allows, so the Swift literals cannot drift from Python.
+"""
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from itertools import product
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks.results import SCHEMA as LATENCY_SCHEMA
+from benchmarks.results import schema_errors as latency_errors
+from pcarn_mobile.tiling import _tiles, upscale_array
+from syntax import syntax_errors
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO = REPO / "ios_demo"
+APP, TESTS = DEMO / "PCARNDemo", DEMO / "PCARNDemoTests"
+PROJECT = DEMO / "PCARNDemo.xcodeproj"
+SIDECAR_SCHEMA = REPO / "pcarn_mobile" / "export" / "schema" / "sidecar-v1.schema.json"
+INSTALL_COMMAND = "python -m pcarn_mobile.convert --target coreml --ios-demo"
+SWIFT_FILES = sorted(DEMO.rglob("*.swift"))
+
+
+@pytest.mark.parametrize("path", SWIFT_FILES, ids=lambda p: str(p.relative_to(DEMO)))
+def test_swift_parses(path: Path) -> None:
+    assert syntax_errors(path, "swift") == []
+
+
+def test_core_is_plain_swift() -> None:
+    """The plan, sidecar, budget and latency code imports Foundation only, so it is testable anywhere."""
+    for path in sorted((APP / "Core").glob("*.swift")):
+        imports = set(re.findall(r"^import (\w+)", path.read_text(), re.M))
+        assert imports == {"Foundation"}, f"{path.name} imports {imports}"
+
+
+# --- the Xcode project ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def xcode():
+    pbxproj = pytest.importorskip("pbxproj", reason="pbxproj is not installed (pip install -e '.[dev]')")
+    return pbxproj.XcodeProject.load(str(PROJECT / "project.pbxproj"))
+
+
+def _paths(project) -> dict[str, str]:
+    """Object id -> path below ios_demo/ of every file reference and group, walking the group tree."""
+    objects, found = project.objects, {}
+
+    def walk(node_id: str, parent: str) -> None:
+        node = objects[node_id]
+        path = f"{parent}/{node['path']}".lstrip("/") if "path" in node else parent
+        found[str(node_id)] = path
+        for child in node["children"] if "children" in node else []:
+            walk(child, path)
+
+    walk(objects[project.rootObject].mainGroup, "")
+    return found
+
+
+def _target(project, name: str):
+    (target,) = [t for t in project.objects.get_objects_in_section("PBXNativeTarget") if t.name == name]
+    return target
+
+
+def _phase_files(project, paths: dict[str, str], target, isa: str) -> list[str]:
+    (phase,) = [project.objects[p] for p in target.buildPhases if project.objects[p].isa == isa]
+    return [paths[str(project.objects[f].fileRef)] for f in phase.files]
+
+
+def test_every_swift_file_is_compiled_by_exactly_one_target(xcode) -> None:
+    assert xcode.objectVersion == "77"
+    paths = _paths(xcode)
+    app = _phase_files(xcode, paths, _target(xcode, "PCARNDemo"), "PBXSourcesBuildPhase")
+    tests = _phase_files(xcode, paths, _target(xcode, "PCARNDemoTests"), "PBXSourcesBuildPhase")
+    every = [p.relative_to(DEMO).as_posix() for p in SWIFT_FILES]
+    assert sorted(app + tests) == sorted(every), "each Swift file in exactly one Sources phase"
+    assert all(p.startswith("PCARNDemo/") for p in app)
+    assert all(p.startswith("PCARNDemoTests/") for p in tests)
+    fixtures = _phase_files(xcode, paths, _target(xcode, "PCARNDemoTests"), "PBXResourcesBuildPhase")
+    assert sorted(fixtures) == sorted(p.relative_to(DEMO).as_posix() for p in (TESTS / "Fixtures").glob("*.json"))
+    assert all((DEMO / p).is_file() for p in paths.values() if p.endswith((".swift", ".json")))
+
+
+def test_models_is_a_buildable_folder_of_the_app_without_its_readme(xcode) -> None:
+    app = _target(xcode, "PCARNDemo")
+    (group_id,) = app["fileSystemSynchronizedGroups"]
+    group = xcode.objects[group_id]
+    assert group.isa == "PBXFileSystemSynchronizedRootGroup"
+    assert _paths(xcode)[str(group_id)] == "PCARNDemo/Models" and (APP / "Models").is_dir()
+    (exceptions,) = [xcode.objects[e] for e in group.exceptions]
+    assert exceptions.isa == "PBXFileSystemSynchronizedBuildFileExceptionSet"
+    assert list(exceptions.membershipExceptions) == ["README.md"] and str(exceptions.target) == app.get_id()
+    assert INSTALL_COMMAND in (APP / "Models" / "README.md").read_text()
+    ignored = (REPO / ".gitignore").read_text().split()
+    assert {"ios_demo/PCARNDemo/Models/*.mlpackage/", "ios_demo/PCARNDemo/Models/*.json"} <= set(ignored)
+
+
+def test_build_settings(xcode) -> None:
+    targets = xcode.objects.get_objects_in_section("PBXNativeTarget")
+    lists = {t.name: xcode.objects[t.buildConfigurationList] for t in targets}
+    lists["project"] = xcode.objects[xcode.objects[xcode.rootObject].buildConfigurationList]
+    for configurations in lists.values():
+        assert sorted(xcode.objects[c].name for c in configurations.buildConfigurations) == ["Debug", "Release"]
+    for c in lists["project"].buildConfigurations:
+        assert xcode.objects[c].buildSettings["IPHONEOS_DEPLOYMENT_TARGET"] == "16.0"
+    for c in lists["PCARNDemo"].buildConfigurations:
+        settings = xcode.objects[c].buildSettings
+        assert settings["GENERATE_INFOPLIST_FILE"] == "YES"
+        assert settings["INFOPLIST_KEY_NSPhotoLibraryAddUsageDescription"]
+        assert settings["COREML_CODEGEN_LANGUAGE"] == "None"  # models are loaded by URL, whatever is installed
+    for c in lists["PCARNDemoTests"].buildConfigurations:
+        assert "PCARNDemo.app" in xcode.objects[c].buildSettings["TEST_HOST"]
+
+
+def test_shared_scheme_builds_runs_and_tests_the_targets(xcode) -> None:
+    scheme = ET.parse(PROJECT / "xcshareddata" / "xcschemes" / "PCARNDemo.xcscheme").getroot()
+    targets = {t.get_id(): t.name for t in xcode.objects.get_objects_in_section("PBXNativeTarget")}
+
+    def named(xpath: str) -> set[str]:
+        refs = scheme.findall(xpath)
+        assert refs, xpath
+        assert all(targets.get(r.get("BlueprintIdentifier")) == r.get("BlueprintName") for r in refs)
+        return {r.get("BlueprintName") for r in refs}
+
+    assert named("./BuildAction//BuildableReference") == {"PCARNDemo"}
+    assert named("./LaunchAction//BuildableReference") == {"PCARNDemo"}
+    assert named("./TestAction/Testables//BuildableReference") == {"PCARNDemoTests"}
+
+
+# --- the contract keys ------------------------------------------------------------------------------
+
+
+def _text(node, source: bytes) -> str:
+    return source[node.start_byte:node.end_byte].decode()
+
+
+class SwiftTypes:
+    """Type declarations of Swift files: stored properties (type, literal default) and enum cases
+    (raw values). A nested `CodingKeys` enum is filed as '<Outer>.CodingKeys'; extensions are skipped."""
+
+    LITERALS = {"integer_literal", "line_string_literal", "boolean_literal"}
+
+    def __init__(self, *paths: Path) -> None:
+        from syntax import _parser
+
+        self.types: dict[str, dict] = {}
+        for path in paths:
+            source = path.read_bytes()
+            self._walk(_parser("swift").parse(source).root_node, source, None)
+
+    def _walk(self, node, source: bytes, outer: str | None) -> None:
+        for child in node.children:
+            if child.type != "class_declaration":
+                self._walk(child, source, outer)
+            elif _text(child.child_by_field_name("declaration_kind"), source) != "extension":
+                name = _text(child.child_by_field_name("name"), source)
+                self.types[f"{outer}.{name}" if name == "CodingKeys" and outer else name] = self._members(child, source)
+                self._walk(child.child_by_field_name("body"), source, name)
+
+    def _members(self, declaration, source: bytes) -> dict:
+        props, cases = {}, {}
+        for member in declaration.child_by_field_name("body").children:
+            if member.type == "property_declaration" and not self._static_or_computed(member):
+                annotation = next((c for c in member.children if c.type == "type_annotation"), None)
+                value = member.child_by_field_name("value")
+                props[_text(member.child_by_field_name("name"), source)] = {
+                    "type": _text(annotation.children[-1], source) if annotation else None,
+                    "literal": json.loads(_text(value, source)) if value and value.type in self.LITERALS else None}
+            elif member.type == "enum_entry":
+                raw = member.child_by_field_name("raw_value")
+                for case in (c for c in member.children if c.type == "simple_identifier"):
+                    cases[_text(case, source)] = json.loads(_text(raw, source)) if raw else _text(case, source)
+        return {"props": props, "cases": cases}
+
+    @staticmethod
+    def _static_or_computed(member) -> bool:
+        return any(c.type == "computed_property" or (c.type == "modifiers" and b"static" in c.text)
+                   for c in member.children)
+
+    def coding_keys(self, name: str) -> dict[str, str]:
+        """Property name -> JSON key of a Codable type (its nested CodingKeys)."""
+        return self.types[f"{name}.CodingKeys"]["cases"]
+
+
+def _resolve(node: dict, root: dict) -> dict:
+    while "$ref" in node:
+        node = root["$defs"][node["$ref"].rsplit("/", 1)[1]]
+    return node
+
+
+def _properties(node: dict, root: dict) -> dict:
+    """Properties an object node allows, through $ref, allOf and oneOf."""
+    node = _resolve(node, root)
+    found = dict(node.get("properties", {}))
+    for sub in node.get("allOf", []) + node.get("oneOf", []):
+        for key, value in _properties(sub, root).items():
+            found.setdefault(key, value)
+    return found
+
+
+def _allowed(node: dict, root: dict) -> list | None:
+    """The literal values a node allows (const / enum, through $ref and oneOf); None when any."""
+    node = _resolve(node, root)
+    if "const" in node:
+        return [node["const"]]
+    if "enum" in node:
+        return list(node["enum"])
+    branches = [_allowed(sub, root) for sub in node.get("oneOf", []) + node.get("allOf", [])]
+    values = [v for b in branches if b is not None for v in b]
+    return values or None
+
+
+def _check_type(types: SwiftTypes, name: str, schema: dict, root: dict, where: str) -> list[str]:
+    """Every JSON key `name` reads or writes, and every fixed value, against its schema node."""
+    problems = []
+    allowed_keys = _properties(schema, root)
+    keys = types.coding_keys(name)
+    props = types.types[name]["props"]
+    for prop, key in keys.items():
+        at = f"{where}.{key}"
+        if key not in allowed_keys:
+            problems.append(f"{name}.{prop}: key {at!r} is not in the schema")
+            continue
+        node = _resolve(allowed_keys[key], root)
+        info = props.get(prop)
+        if info is None:
+            problems.append(f"{name}.CodingKeys.{prop} names no stored property")
+            continue
+        if info["literal"] is not None and info["literal"] not in (_allowed(node, root) or [info["literal"]]):
+            problems.append(f"{name}.{prop} = {info['literal']!r}: not allowed at {at}")
+        swift_type = (info["type"] or "").rstrip("?")
+        if swift_type.startswith("[") and ":" not in swift_type:  # an array: its items
+            swift_type, node = swift_type[1:-1], _resolve(node.get("items", {}), root)
+        if f"{swift_type}.CodingKeys" in types.types:
+            problems += _check_type(types, swift_type, node, root, at)
+        elif swift_type in types.types and types.types[swift_type]["cases"]:  # a String enum
+            allowed = _allowed(node, root) or []
+            problems += [f"{swift_type}.{case} = {raw!r}: not allowed at {at}"
+                         for case, raw in types.types[swift_type]["cases"].items() if raw not in allowed]
+    missing = set(props) - set(keys)
+    problems += [f"{name}.{prop} has no CodingKeys case" for prop in sorted(missing)]
+    return problems
+
+
+def test_coding_keys_live_in_the_two_contract_files() -> None:
+    holders = {p.name for p in APP.rglob("*.swift") if "CodingKey" in p.read_text()}
+    assert holders == {"Sidecar.swift", "LatencyReport.swift"}
+
+
+def test_every_sidecar_key_read_is_in_the_sidecar_schema() -> None:
+    schema = json.loads(SIDECAR_SCHEMA.read_text())
+    types = SwiftTypes(APP / "Core" / "Sidecar.swift")
+    assert _check_type(types, "Sidecar", schema, schema, "sidecar") == []
+    version = re.search(r"static let supportedSchemaVersion = (\d+)", (APP / "Core" / "Sidecar.swift").read_text())
+    assert version and int(version[1]) == schema["properties"]["schema_version"]["const"]
+
+
+def test_every_latency_key_written_is_in_the_latency_schema() -> None:
+    schema = json.loads(LATENCY_SCHEMA.read_text())
+    types = SwiftTypes(APP / "Core" / "LatencyReport.swift", APP / "Core" / "ComputeUnit.swift")
+    assert _check_type(types, "LatencyReport", schema, schema, "latency") == []
+    assert types.types["ComputeUnit"]["cases"], "ComputeUnit's raw values are checked as backends"
+
+
+def test_the_key_check_catches_a_wrong_key_or_value(tmp_path: Path) -> None:
+    def check(name: str, schema_path: Path, old: str, new: str, *others: Path) -> list[str]:
+        edited = tmp_path / f"{name}.swift"
+        edited.write_text((APP / "Core" / f"{name}.swift").read_text().replace(old, new))
+        schema = json.loads(schema_path.read_text())
+        return _check_type(SwiftTypes(edited, *others), name, schema, schema, "doc")
+
+    assert check("Sidecar", SIDECAR_SCHEMA, 'sizeRange = "size_range"', 'sizeRange = "sizeRange"') == [
+        "Tensor.sizeRange: key 'doc.input.sizeRange' is not in the schema",
+        "Tensor.sizeRange: key 'doc.output.sizeRange' is not in the schema"]
+    units = APP / "Core" / "ComputeUnit.swift"
+    assert check("LatencyReport", LATENCY_SCHEMA, 'harness = "ios-app"', 'harness = "ios"', units) == []
+    assert check("LatencyReport", LATENCY_SCHEMA, 'harness = "ios-app"', 'harness = "iphone"', units) == [
+        "LatencyReport.harness = 'iphone': not allowed at doc.harness"]
+    assert check("LatencyReport", LATENCY_SCHEMA, 'cpuFallback = "none"', 'cpuFallback = "cpu"', units) == [
+        "DelegationStatus.cpuFallback = 'cpu': not allowed at doc.results.delegation.status"]
+
+
+@pytest.mark.parametrize("name", ["pcarn_m_g4_x4_dyn_fp16.mlpackage.json",
+                                  "pcarn_m_g4_x2_128x128_fp16.mlpackage.json"])
+def test_sidecar_fixtures_are_real_image_io_sidecars(name: str) -> None:
+    from jsonschema import Draft202012Validator
+
+    sidecar = json.loads((TESTS / "Fixtures" / name).read_text())
+    assert list(Draft202012Validator(json.loads(SIDECAR_SCHEMA.read_text())).iter_errors(sidecar)) == []
+    assert sidecar["file"] + ".json" == name and sidecar["format"] == "coreml"
+    assert sidecar["input"]["layout"] == sidecar["output"]["layout"] == "image"
+
+
+def test_latency_fixture_validates() -> None:
+    document = json.loads((TESTS / "Fixtures" / "latency-ios-app-example.json").read_text())
+    assert latency_errors(document) == []
+    assert document["harness"] == "ios-app" and {r["backend"] for r in document["results"]} <= {
+        "cpuOnly", "cpuAndGPU", "cpuAndNeuralEngine", "all"}
+
+
+def test_the_app_and_readmes_give_the_install_command() -> None:
+    catalog = (APP / "Inference" / "ModelCatalog.swift").read_text()
+    assert f'static let installCommand = "{INSTALL_COMMAND}"' in catalog
+    assert INSTALL_COMMAND in (REPO / "README.md").read_text()
+
+
+# --- the tile plan ----------------------------------------------------------------------------------
+
+EXPECTED = re.compile(
+    r"Expected\(height: (\d+), width: (\d+), sizing: \.(fixed|flexible)\(\w+: (\d+), \w+: (\d+)\), "
+    r"overlap: (\d+), tile: \[(\d+), (\d+)\],\s*rows: (\[\[.*?\]\]),\s*columns: (\[\[.*?\]\])\)", re.S)
+
+
+def _swift_plans() -> list[dict]:
+    plans = []
+    for m in EXPECTED.finditer((TESTS / "TilePlanTests.swift").read_text()):
+        h, w, kind, a, b, overlap, th, tw = m.groups()[:8]
+        plans.append({"h": int(h), "w": int(w), "kind": kind, "a": int(a), "b": int(b), "overlap": int(overlap),
+                      "tile": [int(th), int(tw)], "rows": json.loads(m[9]), "columns": json.loads(m[10])})
+    return plans
+
+
+SWIFT_PLANS = _swift_plans()
+
+
+def _id(plan: dict) -> str:
+    return f"{plan['h']}x{plan['w']}-{plan['kind']}{plan['a']}x{plan['b']}-o{plan['overlap']}"
+
+
+def test_the_swift_plans_cover_the_edge_cases() -> None:
+    fixed = [p for p in SWIFT_PLANS if p["kind"] == "fixed"]
+    assert len(SWIFT_PLANS) >= 10
+    assert any(1 in (p["h"], p["w"]) for p in SWIFT_PLANS), "a 1-px-wide or -tall photo"
+    assert any(p["h"] == p["a"] and p["w"] == p["b"] for p in fixed), "exactly tile-sized"
+    assert any(p["h"] < p["a"] and p["w"] < p["b"] for p in fixed), "smaller than a fixed tile"
+    assert any(len(p["rows"]) > 10 for p in SWIFT_PLANS), "a phone photo"
+
+
+def _padded(plan: dict) -> tuple[int, int, int, int]:
+    """Padded height and width, tile height and width: a fixed tile pads up to itself, a range to its minimum."""
+    th, tw = (plan["a"], plan["b"]) if plan["kind"] == "fixed" else (plan["a"], plan["a"])
+    low_h, low_w = (th, tw) if plan["kind"] == "fixed" else (plan["b"], plan["b"])
+    return max(plan["h"], low_h), max(plan["w"], low_w), th, tw
+
+
+@pytest.mark.parametrize("plan", SWIFT_PLANS, ids=_id)
+def test_swift_plan_is_pythons(plan: dict) -> None:
+    height, width, th, tw = _padded(plan)
+    rows, cols = plan["rows"], plan["columns"]
+    python = list(_tiles(height, width, th, tw, plan["overlap"]))
+    swift = [(r[0], c[0], (r[1], r[2]), (c[1], c[2])) for r, c in product(rows, cols)]
+    assert swift == python
+    assert plan["tile"] == [min(th, height), min(tw, width)]
+
+
+class _Recorder:
+    """A runner that records where each call's window starts (the input carries its coordinates) and
+    answers with the call's index, so the output shows which tile wrote each pixel."""
+
+    scale = 2
+
+    def __init__(self, input_size: tuple[int, int] | None) -> None:
+        self.input_size, self.calls = input_size, []
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        self.calls.append((int(x[0, 0, 0, 0]), int(x[0, 1, 0, 0]), x.shape[2], x.shape[3]))
+        s = self.scale
+        return np.full((1, 3, s * x.shape[2], s * x.shape[3]), len(self.calls) - 1, np.float32)
+
+
+@pytest.mark.parametrize("plan", [p for p in SWIFT_PLANS if p["h"] * p["w"] <= 1_000_000], ids=_id)
+def test_upscale_array_runs_the_swift_plan(plan: dict) -> None:
+    """The same tiles, windows and kept regions as upscale_array, padding and crop included."""
+    h, w, s = plan["h"], plan["w"], _Recorder.scale
+    coords = np.stack(np.meshgrid(np.arange(h), np.arange(w), indexing="ij") + [np.zeros((h, w))], axis=2)
+    coords = coords.astype(np.float32)
+    if plan["kind"] == "fixed":
+        runner = _Recorder((plan["a"], plan["b"]))
+        out = upscale_array(runner, coords, overlap=plan["overlap"])
+    else:  # the app edge-pads a side below the range's minimum, then tiles any-size
+        height, width, _, _ = _padded(plan)
+        padded = np.pad(coords, ((0, height - h), (0, width - w), (0, 0)), mode="edge")
+        runner = _Recorder(None)
+        out = upscale_array(runner, padded, tile=plan["a"], overlap=plan["overlap"])[: s * h, : s * w]
+    tiles = list(product(plan["rows"], plan["columns"]))
+    assert runner.calls == [(r[0], c[0], *plan["tile"]) for r, c in tiles]
+    owner = np.full((s * h, s * w), -1.0, np.float32)
+    for index, (r, c) in enumerate(tiles):
+        owner[s * r[1]:s * min(r[2], h), s * c[1]:s * min(c[2], w)] = index
+    assert out.shape == (s * h, s * w, 3) and (owner >= 0).all()
+    np.testing.assert_array_equal(out[..., 0], owner)
