@@ -1,6 +1,7 @@
 """The Android demo (android_demo/): what can be checked without the Android SDK.
 
-The app's image core (plain Kotlin, no Android imports) compiles with kotlinc, passes its JUnit tests and computes what
+Every Kotlin and Gradle file parses, every XML resource is well-formed, and the app's image core
+(plain Kotlin, no Android imports) compiles with kotlinc, passes its JUnit tests and computes what
 this package computes: the tile plan of ``pcarn_mobile.tiling.upscale_array``, the pixel
 (de)quantization of ``converters.tflite_runner`` and ``upscale_image``, a latency document that
 validates, and only sidecar keys the schema has. The Kotlin part is compiled once per session
@@ -12,10 +13,13 @@ import json
 import re
 import shutil
 import subprocess
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from syntax import syntax_errors
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "android_demo"
@@ -45,6 +49,23 @@ PLANS = [
     (70, 90, (64, 64), 0, 2),
     (100, 100, (48, 48), 24, 2),
 ]
+
+
+def _kotlin_files() -> list[Path]:
+    return sorted(p for p in APP.rglob("*") if p.suffix in (".kt", ".kts"))
+
+
+def test_every_kotlin_and_gradle_file_parses():
+    files = _kotlin_files()
+    assert len(files) >= 20, files
+    assert [e for f in files for e in syntax_errors(f, "kotlin")] == []
+
+
+def test_every_xml_resource_and_the_manifest_are_well_formed():
+    files = sorted((SOURCES / "main").rglob("*.xml"))
+    assert SOURCES / "main" / "AndroidManifest.xml" in files
+    for f in files:
+        ET.parse(f)  # raises ParseError with the file's line and column
 
 
 def test_the_core_has_no_android_imports():
