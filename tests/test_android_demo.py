@@ -1,0 +1,276 @@
+"""The Android demo (android_demo/): what can be checked without the Android SDK.
+
+Every Kotlin and Gradle file parses, every XML resource is well-formed, and the app's image core
+(plain Kotlin, no Android imports) compiles with kotlinc, passes its JUnit tests and computes what
+this package computes: the tile plan of ``pcarn_mobile.tiling.upscale_array``, the pixel
+(de)quantization of ``converters.tflite_runner`` and ``upscale_image``, a latency document that
+validates, and only sidecar keys the schema has. The Kotlin part is compiled once per session
+(~30 s) and skipped, with one reason, where kotlinc or JUnit 4 is not installed.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from syntax import syntax_errors
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "android_demo"
+SOURCES = APP / "app" / "src"
+CORE = SOURCES / "main" / "java" / "com" / "pcarnmobile" / "demo" / "core"
+CORE_TESTS = SOURCES / "test" / "java" / "com" / "pcarnmobile" / "demo" / "core"
+TEST_RESOURCES = SOURCES / "test" / "resources"
+FIXTURES = TEST_RESOURCES / "sidecars"
+SIDECAR_SCHEMA = ROOT / "pcarn_mobile" / "export" / "schema" / "sidecar-v1.schema.json"
+PACKAGE = "com.pcarnmobile.demo.core"
+JUNIT_JARS = (("junit4.jar", "junit.jar"), ("hamcrest-core.jar", "hamcrest.jar"))
+
+# (height, width, tile [H, W], overlap, scale): one-tile, edge-padded, 1-pixel, tile-sized,
+# off-step and multi-tile images, a non-square tile, the 49-px minimum tile, a refused plan.
+PLANS = [
+    (64, 64, (64, 64), 24, 2),
+    (40, 50, (64, 64), 24, 2),
+    (1, 1, (64, 64), 24, 4),
+    (1, 200, (64, 64), 24, 2),
+    (200, 1, (64, 64), 24, 3),
+    (65, 64, (64, 64), 24, 2),
+    (100, 130, (64, 64), 24, 2),
+    (112, 144, (64, 64), 24, 2),
+    (50, 300, (64, 64), 24, 2),
+    (257, 191, (128, 96), 24, 2),
+    (60, 55, (49, 49), 24, 2),
+    (70, 90, (64, 64), 0, 2),
+    (100, 100, (48, 48), 24, 2),
+]
+
+
+def _kotlin_files() -> list[Path]:
+    return sorted(p for p in APP.rglob("*") if p.suffix in (".kt", ".kts"))
+
+
+def test_every_kotlin_and_gradle_file_parses():
+    files = _kotlin_files()
+    assert len(files) >= 20, files
+    assert [e for f in files for e in syntax_errors(f, "kotlin")] == []
+
+
+def test_every_xml_resource_and_the_manifest_are_well_formed():
+    files = sorted((SOURCES / "main").rglob("*.xml"))
+    assert SOURCES / "main" / "AndroidManifest.xml" in files
+    for f in files:
+        ET.parse(f)  # raises ParseError with the file's line and column
+
+
+def test_the_core_has_no_android_imports():
+    for f in sorted(CORE.glob("*.kt")):
+        assert not re.findall(r"^import (android|androidx|org\.json)\.", f.read_text(), re.M), f
+
+
+# --- sidecar keys ---------------------------------------------------------------------------
+
+def _keys() -> dict[str, list[str]]:
+    """``SidecarKeys`` / ``TensorKeys`` constants from SidecarKeys.kt, by object."""
+    text = (CORE / "SidecarKeys.kt").read_text()
+    blocks = dict(re.findall(r"^object (\w+) \{(.*?)^\}", text, re.M | re.S))
+    return {name: re.findall(r'const val \w+ = "([^"]+)"', body) for name, body in blocks.items()}
+
+
+def _resolve(schema: dict, node: dict) -> list[dict]:
+    """``node`` and every subschema it stands for ($ref, allOf, oneOf, anyOf)."""
+    if "$ref" in node:
+        node = schema["$defs"][node["$ref"].rsplit("/", 1)[1]]
+    found = [node]
+    for key in ("allOf", "oneOf", "anyOf"):
+        for sub in node.get(key, []):
+            found += _resolve(schema, sub)
+    return found
+
+
+def _schema_has(schema: dict, path: str) -> bool:
+    nodes = [schema]
+    for key in path.split("."):
+        nodes = [n for node in nodes for s in _resolve(schema, node) for k, n in s.get("properties", {}).items() if k == key]
+        if not nodes:
+            return False
+    return True
+
+
+def test_every_sidecar_key_the_app_reads_is_in_the_schema():
+    schema = json.loads(SIDECAR_SCHEMA.read_text())
+    keys = _keys()
+    paths = keys["SidecarKeys"] + [f"{t}.{k}" for t in ("input", "output") for k in keys["TensorKeys"]]
+    assert len(paths) > 20
+    assert [p for p in paths if not _schema_has(schema, p)] == []
+    assert not _schema_has(schema, "tiling.tile_size") and not _schema_has(schema, "input.quantization.zero")
+
+
+def test_sidecar_keys_are_used_and_only_through_the_constants():
+    app = "\n".join(p.read_text() for p in (SOURCES / "main").rglob("*.kt") if p.name != "SidecarKeys.kt")
+    unused = [f"{obj}.{name}" for obj in ("SidecarKeys", "TensorKeys")
+              for name in re.findall(r"const val (\w+)", (CORE / "SidecarKeys.kt").read_text().split(f"object {obj}")[1].split("\n}")[0])
+              if f"{obj}.{name}" not in app]
+    assert unused == []
+    reader_calls_with_literals = re.findall(r"\.(?:string|long|double|obj|ints|intsOrNull|doubles|booleanOrNull|stringsOrEmpty|isNull)\(\"",
+                                            (CORE / "Sidecar.kt").read_text())
+    assert reader_calls_with_literals == []
+
+
+def test_the_kotlin_fixtures_are_valid_sidecars():
+    from pcarn_mobile.export.sidecar import schema_errors
+
+    fixtures = sorted(FIXTURES.glob("*.tflite.json"))
+    assert {json.loads(f.read_text())["input"]["dtype"] for f in fixtures} == {"float32", "int8", "uint8"}
+    for f in fixtures:
+        assert schema_errors(json.loads(f.read_text())) == [], f.name
+
+
+# --- kotlinc: compile once, run JUnit and the cross-checks ----------------------------------
+
+def _jar(names: tuple[str, ...]) -> Path | None:
+    return next((Path("/usr/share/java", n) for n in names if Path("/usr/share/java", n).is_file()), None)
+
+
+@pytest.fixture(scope="module")
+def kotlin(tmp_path_factory) -> list[str]:
+    """The java command line (classpath included) that runs the compiled core and its tests."""
+    kotlinc, java = shutil.which("kotlinc"), shutil.which("java")
+    jars = [_jar(names) for names in JUNIT_JARS]
+    if kotlinc is None or java is None or None in jars:
+        pytest.skip("kotlinc or JUnit 4 is not installed (Debian: apt-get install kotlin junit4): "
+                    "the Android core's compile, JUnit tests and cross-checks are skipped")
+    stdlib = Path(kotlinc).resolve().parents[1] / "lib" / "kotlin-stdlib.jar"
+    out = tmp_path_factory.mktemp("kotlin-core")
+    sources = sorted(CORE.glob("*.kt")) + sorted(CORE_TESTS.glob("*.kt"))
+    done = subprocess.run([kotlinc, *map(str, sources), "-cp", str(jars[0]), "-d", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    classpath = ":".join(map(str, [out, TEST_RESOURCES, *jars, stdlib]))
+    return [java, "-cp", classpath]
+
+
+def test_the_core_passes_its_junit_tests(kotlin):
+    classes = [f"{PACKAGE}.{p.stem}" for p in sorted(CORE_TESTS.glob("*Test.kt"))]
+    done = subprocess.run([*kotlin, "org.junit.runner.JUnitCore", *classes], capture_output=True, text=True, timeout=120)
+    print(done.stdout.strip().splitlines()[-1])  # "OK (N tests)"
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert len(classes) >= 6 and re.search(r"^OK \(\d+ tests\)$", done.stdout, re.M)
+
+
+@pytest.fixture(scope="module")
+def crosscheck(kotlin) -> dict:
+    """The core's answers (CrossCheck.kt) for the plans, codecs and latency document below."""
+    floats = np.concatenate([np.linspace(-0.1, 1.1, 200, dtype=np.float32),
+                             (np.arange(56, dtype=np.float32) + 0.5) / np.float32(255)]).astype(np.float32)
+    request = {
+        "plans": [{"height": h, "width": w, "tile": list(t), "overlap": o, "scale": s} for h, w, t, o, s in PLANS],
+        "codecs": [{"sidecar": f.read_text(), "floats": [float(x) for x in floats]} for f in _codec_fixtures()],
+        "latency": {"sidecar": _codec_fixtures()[0].read_text(), "samples": [41.5, 40.25, 44.0, 39.75, 52.5, 40.0]},
+    }
+    done = subprocess.run([*kotlin, f"{PACKAGE}.CrossCheckKt"], input=json.dumps(request),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    answer["floats"] = floats
+    return answer
+
+
+# -- tiling: Python's upscale_array with a recording stand-in model, against TilePlan
+
+class _Recorder:
+    """A fixed-size "model" for ``upscale_array``: it notes each tile's origin (the image holds its
+    own coordinates) and answers ``k * 65536 + j`` for its k-th tile's output pixel j, so the
+    stitched output says which tile pixel landed where."""
+
+    def __init__(self, tile: tuple[int, int], scale: int) -> None:
+        self.input_size, self.scale, self.origins = tile, scale, []
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        k, (th, tw), s = len(self.origins), self.input_size, self.scale
+        self.origins.append([int(x[0, 0, 0, 0]), int(x[0, 1, 0, 0])])
+        j = np.arange(s * th * s * tw, dtype=np.float64).reshape(s * th, s * tw)
+        return np.broadcast_to((k * 65536 + j).astype(np.float32), (1, 3, s * th, s * tw)).copy()
+
+
+@pytest.mark.parametrize("case", range(len(PLANS)), ids=[f"{h}x{w}-tile{t[0]}x{t[1]}-o{o}-x{s}" for h, w, t, o, s in PLANS])
+def test_the_kotlin_tile_plan_is_pythons(crosscheck, case):
+    from pcarn_mobile.tiling import upscale_array
+
+    h, w, tile, overlap, scale = PLANS[case]
+    kotlin = crosscheck["plans"][case]
+    yy, xx = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
+    image = np.stack([yy, xx, np.zeros_like(yy)], axis=-1).astype(np.float32)
+    runner = _Recorder(tile, scale)
+    try:
+        out = upscale_array(runner, image, overlap=overlap)
+    except ValueError as e:
+        assert kotlin == {"error": str(e)}
+        return
+    assert kotlin["origins"] == runner.origins
+    np.testing.assert_array_equal(np.array(kotlin["source"]), out[..., 0].astype(np.int64).ravel())
+
+
+# -- pixels: upscale_image + _quantize/_dequantize with the sidecars' scale and zero point
+
+def _codec_fixtures() -> list[Path]:
+    return [FIXTURES / f"pcarn_m_g4_x4_128x128_{v}.tflite.json" for v in ("fp32", "int8", "int8_uint8io")]
+
+
+class _Tensors:
+    """A scale-1 "model" for ``upscale_image`` that handles its tensors as ``TFLiteRunner`` does:
+    keeps the input it would set (quantized per the sidecar) and answers ``output`` dequantized."""
+
+    scale, input_size = 1, None
+
+    def __init__(self, sidecar: dict, output: np.ndarray) -> None:
+        self.spec, self.output, self.fed = sidecar, output, None
+
+    def detail(self, which: str) -> dict:
+        q = self.spec[which]["quantization"]
+        return {"quantization": (q["scale"], q["zero_point"]), "dtype": np.dtype(self.spec[which]["dtype"])}
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        from converters.tflite_runner import _dequantize, _quantize
+
+        nhwc = np.ascontiguousarray(x.transpose(0, 2, 3, 1), dtype=np.float32)
+        self.fed = nhwc if self.spec["input"]["quantization"] is None else _quantize(nhwc, self.detail("input"))
+        y = self.output if self.spec["output"]["quantization"] is None else _dequantize(self.output, self.detail("output"))
+        return np.ascontiguousarray(y.transpose(0, 3, 1, 2), dtype=np.float32)
+
+
+@pytest.mark.parametrize("case", range(3), ids=["float32", "int8 1|255 -128", "uint8 1|255 0"])
+def test_kotlin_pixels_are_quantized_and_dequantized_as_python_does(crosscheck, case):
+    from pcarn_mobile.tiling import upscale_image
+
+    sidecar = json.loads(_codec_fixtures()[case].read_text())
+    kotlin = crosscheck["codecs"][case]
+    i = np.arange(256)
+    pixels = np.stack([i, 255 - i, (i * 37) % 256], axis=-1).astype(np.uint8)[None]
+    if sidecar["output"]["quantization"] is None:
+        values = crosscheck["floats"]
+    else:  # every byte the output can hold, read as its dtype
+        values = np.arange(256, dtype=np.uint8).view(np.dtype(sidecar["output"]["dtype"]))
+    tensors = _Tensors(sidecar, np.repeat(values.reshape(1, 1, 256, 1), 3, axis=3))
+    decoded = upscale_image(tensors, pixels)
+    np.testing.assert_array_equal(np.array(kotlin["encoded"], dtype=tensors.fed.dtype), tensors.fed.ravel())
+    np.testing.assert_array_equal(np.array(kotlin["decoded"]), decoded[0, :, 0])
+
+
+def test_the_kotlin_latency_document_validates(crosscheck):
+    from benchmarks.results import schema_errors
+
+    doc = crosscheck["latency"]
+    assert schema_errors(doc) == []
+    assert doc["harness"] == "android-app"
+    measured, failed = doc["results"]
+    samples = [41.5, 40.25, 44.0, 39.75, 52.5, 40.0]
+    for key, numpy_value in (("p50", np.percentile(samples, 50)), ("p90", np.percentile(samples, 90)), ("std", np.std(samples))):
+        assert measured["latency_ms"][key] == pytest.approx(numpy_value, abs=1e-9)
+    assert (measured["backend"], measured["input"], measured["runtime"]) == ("cpu", [128, 128], "litert")
+    assert failed["latency_ms"] is None and failed["delegation"]["status"] == "failed" and failed["error"]
