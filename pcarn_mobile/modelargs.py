@@ -7,7 +7,6 @@ and ``carn_m.pth`` works with no extra flag. They pick the network only with ``-
 from __future__ import annotations
 
 import argparse
-import re
 
 from .errors import UserError
 from .models import ARCHITECTURES, VALID_GROUPS
@@ -15,15 +14,6 @@ from .tiling import DEFAULT_OVERLAP, RECEPTIVE_RADIUS
 from .weights import LoadedWeights, resolve_weights
 
 _DEFAULT_ARCH, _DEFAULT_GROUPS = "pcarn_m", 4
-_HW = re.compile(r"^\s*(\d+)\s*[xX]\s*(\d+)\s*$")
-
-
-def parse_hw(text: str | None, option: str = "--input-size") -> tuple[int, int]:
-    """``"180x320"`` -> (180, 320); anything else is a :class:`UserError` naming ``option``."""
-    match = _HW.match(text or "")
-    if not match or int(match[1]) < 1 or int(match[2]) < 1:
-        raise UserError(f"{option} {text!r}: expected a positive HEIGHTxWIDTH such as 180x320")
-    return int(match[1]), int(match[2])
 
 
 def add_model_args(parser: argparse.ArgumentParser) -> None:
