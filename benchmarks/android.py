@@ -208,7 +208,8 @@ def summary(result: dict[str, Any]) -> str:
     latency = result["latency_ms"]
     timing = f"p50 {latency['p50']:.2f} ms" if latency else f"FAILED: {result['error']}"
     temp = f", {result['temperature_c']:.1f} C at start" if "temperature_c" in result else ""
-    return f"  {result['model']}  {result['backend']:<7}  {timing}  delegation: {d['status']}{ops}{temp}"
+    fallback = " (the delegate took nothing: a CPU figure)" if d["status"] == "none" and latency else ""
+    return f"  {result['model']}  {result['backend']:<7}  {timing}  delegation: {d['status']}{ops}{fallback}{temp}"
 
 
 def check_numbers(args: argparse.Namespace) -> None:
@@ -249,7 +250,7 @@ def measure(device: adb.Device, folder: str, model: Model, delegate: str, args: 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     chosen = delegates(args.delegate)
-    cpu_mask(args.cpu_mask)
+    cpu_mask(args.cpu_mask)  # a bad mask is refused before the phone is touched
     check_numbers(args)
     out = Path(args.json)
     if not out.parent.is_dir():
