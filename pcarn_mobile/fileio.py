@@ -6,9 +6,13 @@ writes it (``torch.save``, Pillow, OpenCV, matplotlib, ``json.dump``) and, only 
 writer has returned, gives the file the permissions a plain ``open(path, "w")`` would have
 (``tempfile.mkstemp`` creates files 0600, which hides outputs from other users and services)
 and renames it over ``path``. On any failure the temporary file is removed.
+
+The one file hash (:func:`sha256_of`) lives here too, free of torch, so that tools which only
+read files (the latency harnesses) start in a fraction of a second.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -58,3 +62,12 @@ def write_text(path: str | os.PathLike[str], text: str) -> None:
 def write_json(path: str | os.PathLike[str], obj: Any) -> None:
     """``path`` holds ``obj`` as indented JSON with a final newline, written atomically."""
     write_text(path, json.dumps(obj, indent=2) + "\n")
+
+
+def sha256_of(path: str | os.PathLike[str]) -> str:
+    """Hex SHA-256 of a file, streamed (weights, exported models, benchmark binaries)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -8,7 +8,6 @@ Nothing here imports torch before a network is built, so that a CLI refuses a ba
 from __future__ import annotations
 
 import argparse
-import re
 from typing import TYPE_CHECKING
 
 from .archinfo import ARCH_NAMES, DEFAULT_OVERLAP, RECEPTIVE_RADIUS, VALID_GROUPS
@@ -18,15 +17,6 @@ if TYPE_CHECKING:
     from .weights import LoadedWeights
 
 _DEFAULT_ARCH, _DEFAULT_GROUPS = "pcarn_m", 4
-_HW = re.compile(r"^\s*(\d+)\s*[xX]\s*(\d+)\s*$")
-
-
-def parse_hw(text: str | None, option: str = "--input-size") -> tuple[int, int]:
-    """``"180x320"`` -> (180, 320); anything else is a :class:`UserError` naming ``option``."""
-    match = _HW.match(text or "")
-    if not match or int(match[1]) < 1 or int(match[2]) < 1:
-        raise UserError(f"{option} {text!r}: expected a positive HEIGHTxWIDTH such as 180x320")
-    return int(match[1]), int(match[2])
 
 
 def add_model_args(parser: argparse.ArgumentParser) -> None:

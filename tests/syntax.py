@@ -18,9 +18,14 @@ def _parser(language: str):
     return tree_sitter.Parser(tree_sitter.Language(grammar.language()))
 
 
+def parse(path: Path, language: str):
+    """The tree-sitter tree of ``path`` (``language``: "kotlin" or "swift"), for tests that read code."""
+    return _parser(language).parse(path.read_bytes())
+
+
 def syntax_errors(path: Path, language: str) -> list[str]:
     """``file:line:column`` of every ERROR or MISSING node in ``path`` (``language``: "kotlin" or "swift")."""
-    tree = _parser(language).parse(path.read_bytes())
+    tree = parse(path, language)
     found, stack = [], [tree.root_node]
     while stack:
         node = stack.pop()

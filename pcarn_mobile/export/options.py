@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..errors import UserError
-from ..modelargs import parse_hw
+from ..sizes import parse_hw
 from ..tiling import DEFAULT_OVERLAP
 from .formats import FLAG_NAMES, FORMATS, INT8_FLAGS, TARGET_SETS
 

@@ -10,7 +10,6 @@ code to load is refused rather than executed:
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ import torch
 from torch import nn
 
 from ..errors import UserError, first_line
-from ..fileio import atomic_path
+from ..fileio import atomic_path, sha256_of
 from ..models import MULTI_SCALES, build_model
 from .safeload import torch_load
 
@@ -73,15 +72,6 @@ class LoadedWeights:
     def file_name(self) -> str | None:
         """The weights file's name without its folder (what sidecars record), None for random weights."""
         return None if self.kind == "random-init" else Path(self.source).name
-
-
-def sha256_of(path: str | os.PathLike[str]) -> str:
-    """Hex SHA-256 of a file, streamed."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def read_checkpoint(path: str | os.PathLike[str]) -> tuple[Header, dict[str, torch.Tensor], dict[str, Any], str]:
