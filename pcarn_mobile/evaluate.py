@@ -18,6 +18,7 @@ from converters.runner import Runner
 
 from .data import EvalPair, load_eval_set
 from .errors import CliParser, UserError, run_cli
+from .evaluate_html import check_html_path
 from .filekind import COREML_PACKAGE, ONNX_MODEL, TFLITE_MODEL, UNKNOWN_BINARY, describe
 from .modelargs import add_model_args, add_tile_args, describe as describe_model, model_from_args, tiling_from_args
 from .native_log import quiet_native_stderr
@@ -47,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     artifacts.add_argument("--onnx", metavar="FILE", help="evaluate this .onnx file instead of PyTorch")
     add_tile_args(p, None)
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    p.add_argument("--html", metavar="OUT.html", help="also write a self-contained page: every image worst first, "
+                   "with crops of the LR input, bicubic, ground truth, the output and the amplified difference")
     p.add_argument("-v", "--verbose", action="store_true", help="also list every image")
     return p
 
@@ -74,10 +77,10 @@ def _artifact_runner(kind: str, path: str) -> Runner:
     return module.load_runner(path)
 
 
-def _score(runner: Runner, pairs: list[EvalPair], args: argparse.Namespace) -> dict[str, Any]:
+def _score(runner: Runner, pairs: list[EvalPair], args: argparse.Namespace, outputs: dict | None) -> dict[str, Any]:
     from .evaluation import evaluate_runner  # torch: imported once the inputs have been checked
 
-    return evaluate_runner(runner, pairs, args.scale, **tiling_from_args(args, runner.input_size))
+    return evaluate_runner(runner, pairs, args.scale, outputs=outputs, **tiling_from_args(args, runner.input_size))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,14 +90,17 @@ def main(argv: list[str] | None = None) -> int:
         raise UserError(f"--{artifact[0]} evaluates a converted file: drop --weights/--random-init")
     if artifact:
         check_artifact(*artifact)
+    if args.html:
+        check_html_path(args.html)
     pairs = load_eval_set(args.data, args.scale)
+    outputs: dict | None = {} if args.html else None
     if artifact:
         kind, path = artifact
         with quiet_native_stderr(f"cannot evaluate {path}"):
             runner = _artifact_runner(kind, path)
             if runner.scale != args.scale:
                 raise UserError(f"{path} upscales x{runner.scale}, but --scale {args.scale} was asked")
-            scores = _score(runner, pairs, args)
+            scores = _score(runner, pairs, args, outputs)
         label, info = path, {"model": path, "format": kind}
     else:
         from .tiling import TorchRunner
@@ -104,11 +110,16 @@ def main(argv: list[str] | None = None) -> int:
             runner = TorchRunner(loaded.model, args.scale)
         except ValueError as exc:
             raise UserError(str(exc)) from None
-        scores = _score(runner, pairs, args)
+        scores = _score(runner, pairs, args, outputs)
         label = describe_model(loaded)
         info = {"model": loaded.source, "format": "pytorch", "arch": loaded.header.arch,
                 "groups": loaded.header.groups, "sha256": loaded.sha256}
     result: dict[str, Any] = {**info, "data": str(args.data), **scores}
+    if args.html:
+        from . import evaluate_html
+        from .fileio import write_text
+
+        write_text(args.html, evaluate_html.render(result, label, pairs, outputs or {}))
     if args.json:
         print(json.dumps(result, indent=2))
     else:

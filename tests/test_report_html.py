@@ -75,3 +75,48 @@ def test_page_in_headless_chromium_offline(run, browser):
     assert [v for _, v in rows] == ["OK", "MISMATCH"]
     shot = np.asarray(Image.open(io.BytesIO(browser.get_screenshot_as_png())).convert("L"), dtype=np.float64)
     assert shot.std() > 10  # text, tables and pictures, not a blank page
+
+
+@pytest.fixture(scope="module")
+def evaluation_page(tmp_path_factory) -> tuple[Path, dict]:
+    """``evaluate --html`` on three real photos (HR-only folder, x2, untrained network): the page and the JSON."""
+    import subprocess
+    import sys
+
+    from pcarn_mobile.imageio import write_image
+    from pcarn_mobile.photos import sample_photos
+
+    folder = tmp_path_factory.mktemp("photos")
+    for name, img in sample_photos()[:3]:
+        write_image(folder / f"{name}.png", img[:96, :120])
+    page = folder.parent / "eval.html"
+    done = subprocess.run([sys.executable, "-m", "pcarn_mobile.evaluate", "--random-init", "--data", str(folder),
+                           "--scale", "2", "--json", "--html", str(page)], capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return page, json.loads(done.stdout)
+
+
+def test_evaluation_page_lists_every_image_worst_first(evaluation_page):
+    page, result = evaluation_page
+    html = page.read_text()
+    worst_first = [im["name"] for im in sorted(result["images"], key=lambda im: im["psnr_y"])]
+    positions = [html.index(f'<th scope="row">{name}</th>') for name in worst_first]
+    assert positions == sorted(positions) and html.count("<img ") == 3 * 5 and "ground truth" in html
+    assert "http://" not in html and "https://" not in html and "<script" not in html
+
+
+def test_evaluation_page_in_headless_chromium_offline(evaluation_page, browser):
+    browser.get(evaluation_page[0].as_uri())
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+    widths = browser.execute_script("return Array.from(document.images).map(i => i.naturalWidth)")
+    assert len(widths) == 15 and min(widths) > 0
+
+
+def test_html_path_is_checked_before_scoring(tmp_path, capsys):
+    from clitools import cli_error
+    from pcarn_mobile.evaluate import main
+
+    err = cli_error(main, ["--random-init", "--data", str(tmp_path), "--scale", "2", "--html", str(tmp_path / "x.txt")],
+                    capsys)
+    assert "must end in .html" in err
