@@ -19,7 +19,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from schemawalk import has_path
 from syntax import syntax_errors
+from tileplan import run_plan
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "android_demo"
@@ -82,33 +84,13 @@ def _keys() -> dict[str, list[str]]:
     return {name: re.findall(r'const val \w+ = "([^"]+)"', body) for name, body in blocks.items()}
 
 
-def _resolve(schema: dict, node: dict) -> list[dict]:
-    """``node`` and every subschema it stands for ($ref, allOf, oneOf, anyOf)."""
-    if "$ref" in node:
-        node = schema["$defs"][node["$ref"].rsplit("/", 1)[1]]
-    found = [node]
-    for key in ("allOf", "oneOf", "anyOf"):
-        for sub in node.get(key, []):
-            found += _resolve(schema, sub)
-    return found
-
-
-def _schema_has(schema: dict, path: str) -> bool:
-    nodes = [schema]
-    for key in path.split("."):
-        nodes = [n for node in nodes for s in _resolve(schema, node) for k, n in s.get("properties", {}).items() if k == key]
-        if not nodes:
-            return False
-    return True
-
-
 def test_every_sidecar_key_the_app_reads_is_in_the_schema():
     schema = json.loads(SIDECAR_SCHEMA.read_text())
     keys = _keys()
     paths = keys["SidecarKeys"] + [f"{t}.{k}" for t in ("input", "output") for k in keys["TensorKeys"]]
     assert len(paths) > 20
-    assert [p for p in paths if not _schema_has(schema, p)] == []
-    assert not _schema_has(schema, "tiling.tile_size") and not _schema_has(schema, "input.quantization.zero")
+    assert [p for p in paths if not has_path(schema, p)] == []
+    assert not has_path(schema, "tiling.tile_size") and not has_path(schema, "input.quantization.zero")
 
 
 def test_sidecar_keys_are_used_and_only_through_the_constants():
@@ -183,37 +165,19 @@ def crosscheck(kotlin) -> dict:
 
 # -- tiling: Python's upscale_array with a recording stand-in model, against TilePlan
 
-class _Recorder:
-    """A fixed-size "model" for ``upscale_array``: it notes each tile's origin (the image holds its
-    own coordinates) and answers ``k * 65536 + j`` for its k-th tile's output pixel j, so the
-    stitched output says which tile pixel landed where."""
-
-    def __init__(self, tile: tuple[int, int], scale: int) -> None:
-        self.input_size, self.scale, self.origins = tile, scale, []
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        k, (th, tw), s = len(self.origins), self.input_size, self.scale
-        self.origins.append([int(x[0, 0, 0, 0]), int(x[0, 1, 0, 0])])
-        j = np.arange(s * th * s * tw, dtype=np.float64).reshape(s * th, s * tw)
-        return np.broadcast_to((k * 65536 + j).astype(np.float32), (1, 3, s * th, s * tw)).copy()
-
-
 @pytest.mark.parametrize("case", range(len(PLANS)), ids=[f"{h}x{w}-tile{t[0]}x{t[1]}-o{o}-x{s}" for h, w, t, o, s in PLANS])
 def test_the_kotlin_tile_plan_is_pythons(crosscheck, case):
-    from pcarn_mobile.tiling import upscale_array
-
     h, w, tile, overlap, scale = PLANS[case]
     kotlin = crosscheck["plans"][case]
-    yy, xx = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
-    image = np.stack([yy, xx, np.zeros_like(yy)], axis=-1).astype(np.float32)
-    runner = _Recorder(tile, scale)
     try:
-        out = upscale_array(runner, image, overlap=overlap)
+        tiles, source = run_plan(h, w, scale, overlap, fixed=tile)
     except ValueError as e:
         assert kotlin == {"error": str(e)}
         return
-    assert kotlin["origins"] == runner.origins
-    np.testing.assert_array_equal(np.array(kotlin["source"]), out[..., 0].astype(np.int64).ravel())
+    assert kotlin["origins"] == [[y, x] for y, x, _, _ in tiles]
+    # The Kotlin check prints k * 65536 + j: j the pixel's index in its tile's output, row-major.
+    expected = source[..., 0] * 65536 + source[..., 1] * (scale * tile[1]) + source[..., 2]
+    np.testing.assert_array_equal(np.array(kotlin["source"]), expected.ravel())
 
 
 # -- pixels: upscale_image + _quantize/_dequantize with the sidecars' scale and zero point

@@ -23,8 +23,10 @@ import pytest
 
 from benchmarks.results import SCHEMA as LATENCY_SCHEMA
 from benchmarks.results import schema_errors as latency_errors
-from pcarn_mobile.tiling import _tiles, upscale_array
+from pcarn_mobile.tiling import _tiles
+from schemawalk import allowed_values, properties, subschemas
 from syntax import syntax_errors
+from tileplan import run_plan
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "ios_demo"
@@ -196,38 +198,10 @@ class SwiftTypes:
         return self.types[f"{name}.CodingKeys"]["cases"]
 
 
-def _resolve(node: dict, root: dict) -> dict:
-    while "$ref" in node:
-        node = root["$defs"][node["$ref"].rsplit("/", 1)[1]]
-    return node
-
-
-def _properties(node: dict, root: dict) -> dict:
-    """Properties an object node allows, through $ref, allOf and oneOf."""
-    node = _resolve(node, root)
-    found = dict(node.get("properties", {}))
-    for sub in node.get("allOf", []) + node.get("oneOf", []):
-        for key, value in _properties(sub, root).items():
-            found.setdefault(key, value)
-    return found
-
-
-def _allowed(node: dict, root: dict) -> list | None:
-    """The literal values a node allows (const / enum, through $ref and oneOf); None when any."""
-    node = _resolve(node, root)
-    if "const" in node:
-        return [node["const"]]
-    if "enum" in node:
-        return list(node["enum"])
-    branches = [_allowed(sub, root) for sub in node.get("oneOf", []) + node.get("allOf", [])]
-    values = [v for b in branches if b is not None for v in b]
-    return values or None
-
-
 def _check_type(types: SwiftTypes, name: str, schema: dict, root: dict, where: str) -> list[str]:
     """Every JSON key `name` reads or writes, and every fixed value, against its schema node."""
     problems = []
-    allowed_keys = _properties(schema, root)
+    allowed_keys = properties(schema, root)
     keys = types.coding_keys(name)
     props = types.types[name]["props"]
     for prop, key in keys.items():
@@ -235,20 +209,20 @@ def _check_type(types: SwiftTypes, name: str, schema: dict, root: dict, where: s
         if key not in allowed_keys:
             problems.append(f"{name}.{prop}: key {at!r} is not in the schema")
             continue
-        node = _resolve(allowed_keys[key], root)
+        node = allowed_keys[key]
         info = props.get(prop)
         if info is None:
             problems.append(f"{name}.CodingKeys.{prop} names no stored property")
             continue
-        if info["literal"] is not None and info["literal"] not in (_allowed(node, root) or [info["literal"]]):
+        if info["literal"] is not None and info["literal"] not in (allowed_values(node, root) or [info["literal"]]):
             problems.append(f"{name}.{prop} = {info['literal']!r}: not allowed at {at}")
         swift_type = (info["type"] or "").rstrip("?")
         if swift_type.startswith("[") and ":" not in swift_type:  # an array: its items
-            swift_type, node = swift_type[1:-1], _resolve(node.get("items", {}), root)
+            swift_type, node = swift_type[1:-1], next(sub["items"] for sub in subschemas(node, root) if "items" in sub)
         if f"{swift_type}.CodingKeys" in types.types:
             problems += _check_type(types, swift_type, node, root, at)
         elif swift_type in types.types and types.types[swift_type]["cases"]:  # a String enum
-            allowed = _allowed(node, root) or []
+            allowed = allowed_values(node, root) or []
             problems += [f"{swift_type}.{case} = {raw!r}: not allowed at {at}"
                          for case, raw in types.types[swift_type]["cases"].items() if raw not in allowed]
     missing = set(props) - set(keys)
@@ -367,39 +341,21 @@ def test_swift_plan_is_pythons(plan: dict) -> None:
     assert plan["tile"] == [min(th, height), min(tw, width)]
 
 
-class _Recorder:
-    """A runner that records where each call's window starts (the input carries its coordinates) and
-    answers with the call's index, so the output shows which tile wrote each pixel."""
-
-    scale = 2
-
-    def __init__(self, input_size: tuple[int, int] | None) -> None:
-        self.input_size, self.calls = input_size, []
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        self.calls.append((int(x[0, 0, 0, 0]), int(x[0, 1, 0, 0]), x.shape[2], x.shape[3]))
-        s = self.scale
-        return np.full((1, 3, s * x.shape[2], s * x.shape[3]), len(self.calls) - 1, np.float32)
-
-
 @pytest.mark.parametrize("plan", [p for p in SWIFT_PLANS if p["h"] * p["w"] <= 1_000_000], ids=_id)
 def test_upscale_array_runs_the_swift_plan(plan: dict) -> None:
     """The same tiles, windows and kept regions as upscale_array, padding and crop included."""
-    h, w, s = plan["h"], plan["w"], _Recorder.scale
-    coords = np.stack(np.meshgrid(np.arange(h), np.arange(w), indexing="ij") + [np.zeros((h, w))], axis=2)
-    coords = coords.astype(np.float32)
+    h, w, s = plan["h"], plan["w"], 2
     if plan["kind"] == "fixed":
-        runner = _Recorder((plan["a"], plan["b"]))
-        out = upscale_array(runner, coords, overlap=plan["overlap"])
+        tiles, source = run_plan(h, w, s, plan["overlap"], fixed=(plan["a"], plan["b"]))
     else:  # the app edge-pads a side below the range's minimum, then tiles any-size
         height, width, _, _ = _padded(plan)
-        padded = np.pad(coords, ((0, height - h), (0, width - w), (0, 0)), mode="edge")
-        runner = _Recorder(None)
-        out = upscale_array(runner, padded, tile=plan["a"], overlap=plan["overlap"])[: s * h, : s * w]
-    tiles = list(product(plan["rows"], plan["columns"]))
-    assert runner.calls == [(r[0], c[0], *plan["tile"]) for r, c in tiles]
-    owner = np.full((s * h, s * w), -1.0, np.float32)
-    for index, (r, c) in enumerate(tiles):
+        tiles, source = run_plan(height, width, s, plan["overlap"], tile=plan["a"])
+        source = source[: s * h, : s * w]
+    source = source[..., 0]  # which tile wrote each output pixel
+    swift = list(product(plan["rows"], plan["columns"]))
+    assert tiles == [(r[0], c[0], *plan["tile"]) for r, c in swift]
+    owner = np.full((s * h, s * w), -1, np.int64)
+    for index, (r, c) in enumerate(swift):
         owner[s * r[1]:s * min(r[2], h), s * c[1]:s * min(c[2], w)] = index
-    assert out.shape == (s * h, s * w, 3) and (owner >= 0).all()
-    np.testing.assert_array_equal(out[..., 0], owner)
+    assert source.shape == (s * h, s * w) and (owner >= 0).all()
+    np.testing.assert_array_equal(source, owner)
