@@ -129,3 +129,16 @@ def test_readme_api_example_runs_as_written(tmp_path):
     assert "OK lr [1, 64, 64, 3]" in done.stdout
     assert sorted(p.name for p in (tmp_path / "exports").glob("*.tflite")) == [
         "pcarn_m_g4_x4_64x64_fp32.tflite", "pcarn_m_g4_x4_64x64_int8.tflite"]
+
+
+def test_validate_command(runs, tmp_path, capsys):
+    """``python -m pcarn_mobile.export.validate`` says valid for what a run wrote and names what breaks the schema."""
+    from pcarn_mobile.export.validate import main
+
+    report = runs["onnx-dyn"].report_path
+    sidecar = Path(f"{runs['onnx-dyn'].files[0].path}.json")
+    assert main([str(report), str(sidecar)]) == 0
+    assert capsys.readouterr().out.count(": valid ") == 2
+    broken = tmp_path / "x.onnx.json"
+    broken.write_text(json.dumps({**json.loads(sidecar.read_text()), "scale": 5}))
+    assert main([str(broken)]) == 1 and "scale" in capsys.readouterr().out
