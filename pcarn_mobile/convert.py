@@ -12,11 +12,9 @@ import logging
 import sys
 
 from .errors import CliParser, run_cli
-from .export import ExportOptions, export
 from .export.formats import FORMATS, TARGET_SETS
-from .export.options import COMPRESSIONS, DEFAULT_CALIB_COUNT, DEFAULT_INPUT_SIZE, INT8_IO, MIN_IOS
-from .export.calibration import CALIB_CROP
-from .export.sidecar import render_table
+from .export.limits import check_memory
+from .export.options import CALIB_CROP, COMPRESSIONS, DEFAULT_CALIB_COUNT, DEFAULT_INPUT_SIZE, INT8_IO, MIN_IOS, ExportOptions, plan
 from .modelargs import add_model_args
 
 
@@ -85,6 +83,10 @@ class _Lines(logging.Formatter):
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     options = ExportOptions(**{f.name: getattr(args, f.name) for f in dataclasses.fields(ExportOptions)})
+    check_memory(plan(options))  # every option checked before torch and the converters load (seconds)
+    from .export.run import export
+    from .export.sidecar import render_table
+
     logger = logging.getLogger("pcarn_mobile.export")
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(_Lines())

@@ -16,7 +16,19 @@ logged through :mod:`logging` (logger ``pcarn_mobile.export``); bad input raises
 - :mod:`.sidecar` (+ ``schema/``): the contract on disk; :mod:`.staging`: atomic placement;
 - :mod:`.run`: one run, start to finish.
 """
+from __future__ import annotations
+
+from typing import Any
+
 from .options import ExportOptions
-from .run import ExportedFile, ExportResult, export
 
 __all__ = ["ExportOptions", "ExportResult", "ExportedFile", "export"]
+
+
+def __getattr__(name: str) -> Any:
+    """The run (torch, the converters) is imported on first use, so options can be checked in a blink."""
+    if name in ("ExportResult", "ExportedFile", "export"):
+        from . import run
+
+        return getattr(run, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

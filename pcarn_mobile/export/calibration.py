@@ -18,10 +18,8 @@ from ..data import IMAGE_EXTENSIONS, to_rgb_u8
 from ..errors import UserError
 from ..imageio import read_image
 from ..photos import sample_photos
+from .options import CALIB_CROP
 
-#: Side of the random calibration crops. Small, because ranges, not pixel counts, matter, and
-#: the graph calibrates at any size.
-CALIB_CROP = 48
 #: An image whose grey levels spread less than this (standard deviation, 0-255) is flat.
 MIN_SPREAD = 4.0
 BUNDLED = "scikit-image sample photos"

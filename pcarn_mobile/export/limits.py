@@ -12,7 +12,10 @@ import psutil
 
 from ..errors import UserError
 from .options import Plan
-from .parity import PARITY_TILE
+
+#: Side (LR pixels) of the tiles the parity stage runs the PyTorch reference and whole images
+#: through (:mod:`.parity`): identical to an untiled run, at most ~0.7 GB of activations at x4.
+PARITY_TILE = 256
 
 #: Peak bytes per LR input pixel of one x4 inference, by format: TFLite (XNNPACK) fp32 11.4 KB,
 #: ONNX Runtime about as much as PyTorch (10-11 KB), the NumPy MIL evaluator for Core ML 86 KB.

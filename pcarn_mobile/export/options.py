@@ -15,7 +15,7 @@ from typing import Any, Sequence
 
 from ..errors import UserError
 from ..sizes import parse_hw
-from ..tiling import DEFAULT_OVERLAP
+from ..archinfo import DEFAULT_OVERLAP
 from .formats import FLAG_NAMES, FORMATS, INT8_FLAGS, TARGET_SETS
 
 #: Default static input: a 128x128 tile (512x512 out at x4), the tile size mobile SR models are
@@ -28,6 +28,9 @@ MIN_INPUT_SIDE = 2 * DEFAULT_OVERLAP + 1
 #: Default bounds of a Core ML range-flexible input side, in LR pixels (converters.coreml.DEFAULT_RANGE).
 COREML_DEFAULT_RANGE = (16, 512)
 DEFAULT_CALIB_COUNT = 24
+#: Side of the random calibration crops. Small, because ranges, not pixel counts, matter, and
+#: the graph calibrates at any size.
+CALIB_CROP = 48
 INT8_IO = ("int8", "uint8", "float")
 COMPRESSIONS = ("none", "int8", "palette6")
 MIN_IOS = (16, 17, 18)

@@ -23,12 +23,10 @@ from ..photos import sample_photos
 from ..tiling import DEFAULT_OVERLAP, upscale_array
 from .formats import Format
 from .job import Artifact
+from .limits import PARITY_TILE
 
 #: Photos (one centre crop each) the photo figures are measured on.
 PARITY_PHOTOS = 4
-#: Side (LR pixels) of the tiles the reference and whole-image runs go through: identical to an
-#: untiled run (the overlap covers the receptive field), at most ~0.7 GB of PyTorch activations at x4.
-PARITY_TILE = 256
 
 
 class Reference:
