@@ -22,7 +22,9 @@ ranges 31.849 (fp32 31.900).
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,11 +67,13 @@ def onnx_to_keras(onnx_path: str | os.PathLike[str], workdir: str | os.PathLike[
 
     Strict mode is off: it re-checks each op against ONNX Runtime to repair layout guesses,
     which a shaped graph does not need and which costs most of onnx2tf's time; the exporter
-    measures the finished files against PyTorch instead.
+    measures the finished files against PyTorch instead. onnx2tf's printed messages go to stderr.
     """
     import onnx2tf
 
-    with offline():
+    # onnx2tf prints its errors (a traceback even for Ctrl-C or SIGTERM inside it) to stdout; they
+    # belong with the other native messages on stderr, which the caller keeps out of the terminal.
+    with offline(), contextlib.redirect_stdout(sys.stderr):
         return onnx2tf.convert(
             input_onnx_file_path=str(onnx_path),
             output_folder_path=str(workdir),

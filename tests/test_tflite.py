@@ -170,3 +170,22 @@ def test_named_io_and_signature(converted, name):
     expected = original.get_tensor(original.get_output_details()[0]["index"])
     runner = named.get_signature_runner(SIGNATURE_KEY)  # resizes a dynamic input to what it is given
     np.testing.assert_array_equal(runner(**{INPUT_NAME: x})[OUTPUT_NAME], expected)
+
+
+def test_onnx2tf_messages_stay_off_stdout(tmp_path, monkeypatch, capsys):
+    """onnx2tf catches every exception (Ctrl-C and SIGTERM too), prints a traceback to stdout and re-raises:
+    that goes to stderr, which the exporter keeps in convert.log, so the user's terminal stays clean."""
+    import onnx2tf.ops.Conv as conv_op
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    torch.manual_seed(0)
+    export_onnx(SRDeploy(build_model("pcarn_m", groups=4, channels=16), 2).eval(), tmp_path / "m.onnx", None)
+    monkeypatch.setattr(conv_op, "Conv2D", interrupted)  # what its grouped-conv builder calls, inside the catch-all
+    capsys.readouterr()
+    with pytest.raises(KeyboardInterrupt):
+        onnx_to_keras(tmp_path / "m.onnx", tmp_path / "scratch")
+    printed, err = capsys.readouterr()
+    assert "Traceback" not in printed and "ERROR" not in printed
+    assert "Traceback" in err
