@@ -222,7 +222,7 @@ def test_int8_set5_quality_with_upstream_weights(upstream_int8_run):
     quality = upstream_int8_run["files"]["int8"]["parity"]["quality"]
     print(f"\nint8 Set5 x4 Y-PSNR {quality['psnr_y']:.3f} (PyTorch {quality['torch_psnr_y']:.3f})")
     assert quality["psnr_y"] >= 31.84 and quality["drop_db"] <= 0.25
-    assert quality["how"] == "whole images" and quality["tiled"]["tile"] == [52, 52]
+    assert quality["how"] == "whole images" and quality["tiled"]["tile"] == [96, 96]
     assert upstream_int8_run["files"]["fp32"]["parity"]["quality"]["psnr_y"] == pytest.approx(31.90, abs=0.02)
     assert upstream_int8_run["weights"]["file"] == "PCARN-M-L1.pth" and upstream_int8_run["weights"]["kind"] == "upstream"
 
@@ -241,7 +241,7 @@ def test_upstream_files_are_delegate_ready(upstream_int8_run):
 def upstream_int8_run(upstream_l1, shared, tmp_path_factory) -> dict:
     out = tmp_path_factory.mktemp("upstream")
     assert convert.main(["--weights", str(upstream_l1), "--parity-data", str(shared / "data" / "Set5" / "x4"),
-                         "--input-size", "52x52", "--out", str(out)]) == 0
+                         "--input-size", "96x96", "--out", str(out)]) == 0
     report = json.loads((out / "report.json").read_text())
     return {**report, "files": {a["precision"]: a for a in report["files"]}}
 
