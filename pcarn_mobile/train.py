@@ -106,7 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available; torchrun: cuda:LOCAL_RANK)")
     p.add_argument("--init", default=None, metavar="CKPT",
                    help="start from these weights instead of a fresh network (stage two: required, "
-                   "the stage-one RUN_DIR/best.pt; stage one: to continue a finished run with a new schedule)")
+                   "the stage-one RUN_DIR/best.pt; stage one: to continue a finished run with a new schedule, or to "
+                   "derive another group count: with --groups G the weights are regrouped, exactly for fewer groups, "
+                   "keeping the diagonal blocks for more)")
     gan = p.add_argument_group("stage two (--stage gan)")
     gan.add_argument("--vgg-weights", default=None, metavar="FILE",
                      help="torchvision VGG19 state dict (vgg19-dcbb9e9d.pth); required, nothing is downloaded")
@@ -132,6 +134,10 @@ def make_config(args: argparse.Namespace) -> TrainConfig:
         raise UserError("--data DIR [DIR ...] is required: folders of HR training images")
     values["data"] = [str(Path(d).resolve()) for d in values["data"]]
     values["scales"] = tuple(values.get("scales") or (2, 3, 4))
+    if "groups" not in values and values.get("init"):
+        from .weights import read_checkpoint
+
+        values["groups"] = read_checkpoint(values["init"])[0].groups  # regroup only when --groups asks for it
     if values.get("groups", 4) not in VALID_GROUPS:
         raise UserError(f"--groups {values['groups']} must be one of {VALID_GROUPS}")
     if "val_scale" not in values:

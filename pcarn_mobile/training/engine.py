@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from ..errors import UserError
 from ..models import build_model
+from ..models.regroup import regroup_into
 from ..weights import Header, load_weights, save_checkpoint
 from .config import TrainConfig
 from .data import PatchSampler
@@ -73,12 +74,21 @@ def build_generator(cfg: TrainConfig) -> torch.nn.Module:
         return build_model(cfg.arch, cfg.groups, cfg.scales, cfg.channels)
     if not cfg.init:
         raise UserError("--stage gan needs --init RUN_DIR/best.pt (the stage-one weights to start from)")
-    loaded = load_weights(cfg.init, groups=cfg.groups, arch=cfg.arch)
+    loaded = load_weights(cfg.init, arch=cfg.arch)
     missing = [s for s in cfg.scales if s not in loaded.header.scales]
     if missing:
         raise UserError(f"{cfg.init} has no upsampler for x{missing[0]}; pass --scales from {loaded.header.scales}")
     torch.manual_seed(cfg.seed)
-    return loaded.model.train()
+    model = loaded.model
+    if loaded.header.groups != cfg.groups:
+        h = loaded.header
+        model = build_model(h.arch, cfg.groups, h.scales, h.channels)
+        stats = regroup_into(loaded.model, model)
+        how = ("the same function (kernels placed on the block diagonal)" if stats["exact"]
+               else "the diagonal blocks kept, the rest dropped: fine-tuning recovers it")
+        print(f"--init: groups {h.groups} -> {cfg.groups}: {stats['exact'] + stats['diagonal']} grouped convs regrouped, "
+              f"{how}", file=sys.stderr)
+    return model.train()
 
 
 def build_objective(generator: torch.nn.Module, cfg: TrainConfig, ctx: DistContext) -> L1Objective:

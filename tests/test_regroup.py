@@ -1,0 +1,79 @@
+"""Weights of one group count as weights of another: fewer groups is the identical function, more groups keeps
+each kernel's diagonal block; train --groups G --init CKPT derives a network that way."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from pcarn_mobile.models import build_model
+from pcarn_mobile.models.regroup import regroup_into, regroup_weight
+from pcarn_mobile.weights import Header, load_weights, save_checkpoint
+
+
+@pytest.fixture(scope="module")
+def g4() -> torch.nn.Module:
+    torch.manual_seed(0)
+    return build_model("pcarn_m", 4, channels=16).eval()
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+def test_fewer_groups_compute_the_same_function(g4, groups):
+    target = build_model("pcarn_m", groups, channels=16).eval()
+    stats = regroup_into(g4, target)
+    assert stats["exact"] > 0 and stats["diagonal"] == 0
+    x = torch.rand(1, 3, 20, 24)
+    with torch.no_grad():
+        for scale in (2, 3, 4):
+            torch.testing.assert_close(target(x, scale), g4(x, scale), rtol=0, atol=1e-6)
+
+
+def test_more_groups_keep_the_diagonal_blocks():
+    weight = torch.arange(8 * 4 * 1 * 1, dtype=torch.float32).reshape(8, 4, 1, 1)  # 8 out, 8 in, 2 groups
+    narrow = regroup_weight(weight, 2, 4)  # 4 groups: each output keeps the 2 inputs of its new slice
+    assert narrow.shape == (8, 2, 1, 1)
+    for o in range(8):
+        first = (o // 2) * 2 - (o // 4) * 4  # where the new slice starts inside the old one
+        torch.testing.assert_close(narrow[o], weight[o, first:first + 2])
+    wide = regroup_weight(narrow, 4, 2)  # back to 2 groups: the kept blocks in place, zeros elsewhere
+    assert wide.shape == weight.shape and int((wide != 0).sum()) == int((narrow != 0).sum())
+
+
+def test_more_groups_change_the_function(g4):
+    target = build_model("pcarn_m", 8, channels=16).eval()
+    assert regroup_into(g4, target)["diagonal"] > 0
+    with torch.no_grad():
+        x = torch.rand(1, 3, 16, 16)
+        assert (target(x, 2) - g4(x, 2)).abs().max() > 1e-3
+
+
+def test_train_derives_another_group_count(tmp_path: Path, torch_one_thread: None, capsys):
+    from pcarn_mobile.imageio import write_image
+    from pcarn_mobile.photos import sample_photos
+    from pcarn_mobile.train import main as train_main
+
+    torch.manual_seed(0)
+    start = tmp_path / "g4.pt"
+    save_checkpoint(start, build_model("pcarn_m", 4), Header("pcarn_m", 4, (2, 3, 4)))
+    data = tmp_path / "data"
+    data.mkdir()
+    for name, img in sample_photos()[:2]:
+        write_image(data / f"{name}.png", img[:80, :96])
+    run = tmp_path / "run"
+    assert train_main(["--groups", "8", "--init", str(start), "--data", str(data), "--out", str(run), "--steps", "2",
+                       "--batch", "2", "--patch", "12", "--val", "none"]) == 0
+    assert "--init: groups 4 -> 8: 22 grouped convs regrouped, the diagonal blocks kept" in capsys.readouterr().err
+    assert load_weights(run / "best.pt").header.groups == 8
+
+
+def test_init_of_another_architecture_is_one_line(tmp_path: Path, capsys):
+    from clitools import cli_error
+    from pcarn_mobile.train import main as train_main
+
+    torch.manual_seed(0)
+    carn = tmp_path / "carn.pt"
+    save_checkpoint(carn, build_model("carn_m", 4), Header("carn_m", 4, (2, 3, 4)))
+    err = cli_error(train_main, ["--init", str(carn), "--data", str(tmp_path), "--out", str(tmp_path / "r"), "--steps", "1"],
+                    capsys)
+    assert "holds a carn_m network, but pcarn_m was asked" in err
