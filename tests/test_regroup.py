@@ -77,3 +77,12 @@ def test_init_of_another_architecture_is_one_line(tmp_path: Path, capsys):
     err = cli_error(train_main, ["--init", str(carn), "--data", str(tmp_path), "--out", str(tmp_path / "r"), "--steps", "1"],
                     capsys)
     assert "holds a carn_m network, but pcarn_m was asked" in err
+
+
+def test_convert_with_another_group_count_says_how_to_derive_weights(tmp_path, capsys):
+    from clitools import cli_error
+    from pcarn_mobile.convert import main as convert_main
+
+    err = cli_error(convert_main, ["--groups", "8", "--out", str(tmp_path / "o")], capsys)
+    assert "for groups 8 derive weights from them (python -m pcarn_mobile.train --groups 8 --init " in err
+    assert not (tmp_path / "o").exists()

@@ -44,6 +44,11 @@ KNOWN_RELEASES: dict[str, str] = {
 
 #: The embedded default for the main job (PCARN-M, groups 4, x2/x3/x4), once training ships it.
 DEFAULT_WEIGHTS = Path(__file__).with_name("pcarn_m_g4.pt")
+DEFAULT_GROUPS = 4
+#: How a user gets weights for another group count (README "Weights for every group count"): the
+#: trade-off study's recipe, 600 fine-tuning steps from the embedded weights.
+DERIVE_HINT = ("python -m pcarn_mobile.train --groups {groups} --init {default} --data YOUR_HR_PHOTOS "
+               "--out runs/g{groups} --steps 600 --lr 2e-4 --decay-every 200 --val none")
 
 
 @dataclass(frozen=True)
@@ -180,6 +185,11 @@ def resolve_weights(
         raise UserError(
             "no embedded default weights ship with this version yet: pass --weights FILE "
             "(e.g. the authors' PCARN-M-L1.pth) or accept an untrained network with --random-init"
+        )
+    if groups is not None and groups != DEFAULT_GROUPS and arch in (None, "pcarn_m"):
+        raise UserError(
+            f"the embedded weights are PCARN-M groups {DEFAULT_GROUPS}; for groups {groups} derive weights from them "
+            f"({DERIVE_HINT.format(groups=groups, default=DEFAULT_WEIGHTS)}), then pass --weights runs/g{groups}/best.pt"
         )
     return load_weights(DEFAULT_WEIGHTS, groups=groups, scale=scale, arch=arch)
 
