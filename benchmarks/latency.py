@@ -10,6 +10,7 @@ Every (model, threads) runs in a process of its own and all are timed round-robi
 frame: files with a fixed input size run it in tiles as an app does (the tile plan of
 :func:`pcarn_mobile.tiling.upscale_array`, with the sidecar's overlap, edge-padded when the
 frame is smaller than a tile), files that take any size and PyTorch run it whole.
+``--stages`` adds the time per network stage (:mod:`benchmarks.stages`).
 
 Exit status: 0 all measured, 1 a measurement failed (its error is in the JSON, which is still
 written), 2 bad input (one ``error:`` line).
@@ -35,7 +36,7 @@ from pcarn_mobile.sizes import parse_hw
 from pcarn_mobile.tiling import count_tiles
 
 from . import latency_pool as pool
-from .latency_table import print_table
+from .latency_table import print_stages, print_table
 from .latency_worker import GEMM_SIZES
 from .results import new_result, schema_errors
 from .sidecars import input_hw, read_sidecar
@@ -86,6 +87,7 @@ class Measurement:
     frame_ms: list[float] = field(default_factory=list)
     tiles: int = 1  # inferences per frame: the tile plan's count
     finish: dict[str, Any] = field(default_factory=dict)
+    stages: dict[str, float] | None = None
     error: str | None = None
 
 
@@ -106,6 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", type=int, choices=(2, 3, 4),
                    help="torch: the scale to run (default: the preset's, else 4)")
     add_model_args(p)
+    p.add_argument("--stages", action="store_true",
+                   help="also measure the time per network stage (entry, b1..b3, c1..c3, upsample, exit); slower")
     p.add_argument("--json", metavar="OUT", help="write the latency result (schema v1) here")
     return p
 
@@ -176,7 +180,8 @@ def load_request(m: Measurement, frame: tuple[int, int], args: argparse.Namespac
 
 def measure(measurements: list[Measurement], frame: tuple[int, int], args: argparse.Namespace,
             scale: int) -> dict[int, float]:
-    """Loads every model, times them interleaved, then the GEMM rate per thread count; fills ``measurements`` in place and returns the GEMM GFLOP/s per thread count.
+    """Loads every model, times them interleaved, then their stages (``--stages``) and the GEMM rate per
+    thread count; fills ``measurements`` in place and returns the GEMM GFLOP/s per thread count.
 
     The model workers import their runtimes at once, then load one at a time (init times must not
     overlap), so a file no runtime can load is refused within a second or two. Only then do the GEMM
@@ -189,9 +194,11 @@ def measure(measurements: list[Measurement], frame: tuple[int, int], args: argpa
         for m, worker in zip(measurements, workers):
             load(m, worker, frame, args, scale)
         with pool.started([("gemm", "gemm")], Path(tmp)) as (gemm,):
-            import torch  # noqa: F401 - for the Mult-Adds; imported while the GEMM worker imports it
+            import torch  # noqa: F401 - for Mult-Adds and stages; imported while the GEMM worker imports it
             ready(gemm)
             time_interleaved(measurements, workers, args)
+            if args.stages:
+                measure_stages(measurements, workers, args.runs)
             rates = gemm.ask("gemm", threads=sorted({m.threads for m in measurements}), sizes=list(GEMM_SIZES))
     return {int(t): rate for t, rate in rates["gflops"].items()}
 
@@ -246,6 +253,26 @@ def ask_or_fail(m: Measurement, worker: pool.Worker, op: str) -> dict[str, Any]:
         return {}
 
 
+def measure_stages(measurements: list[Measurement], workers: list[pool.Worker], runs: int) -> None:
+    """Each model's stage times, one model at a time (a failure is a note: the latency stands)."""
+    from pcarn_mobile.models import build_model
+
+    from .stages import conv_calls
+
+    for m, worker in zip(measurements, workers):
+        if worker.error:
+            continue
+        request: dict[str, Any] = {"runs": runs}
+        if m.spec.sidecar:
+            s = m.spec.sidecar
+            calls = conv_calls(build_model(s["model"], s["groups"], (s["scale"],)), s["scale"])
+            request["calls"] = [[c.stage, c.out_channels, *c.kernel] for c in calls]
+        try:
+            m.stages = worker.ask("stages", **request)["ms"]
+        except pool.WorkerError as exc:
+            print(f"note: no stage times for {m.spec.label} @{m.threads}: {exc}")
+
+
 def result(m: Measurement, preset: str, args: argparse.Namespace, scale: int, gemm: dict[int, float]) -> dict[str, Any]:
     """One schema-v1 result."""
     from pcarn_mobile.complexity import count_mult_adds
@@ -280,6 +307,10 @@ def result(m: Measurement, preset: str, args: argparse.Namespace, scale: int, ge
     if m.threads in gemm:
         r["gemm_gflops"] = round(gemm[m.threads], 2)
         r["gemm_fraction"] = round(2.0 * r["gmacs_per_s"] / gemm[m.threads], 4)
+    if m.stages:
+        from .stages import stage_entries
+
+        r["stages"] = stage_entries(m.stages)
     return r
 
 
@@ -321,6 +352,8 @@ def main(argv: list[str] | None = None) -> int:
     doc["gemm_gflops"] = round(max(gemm.values()), 2)
     doc["results"] = [result(m, args.preset, args, scale, gemm) for m in measurements]
     print_table(doc["results"])
+    if args.stages:
+        print_stages(doc["results"])
     load_now = machine_facts()["load"]
     if load_now is not None:
         print(f"load average now {load_now:.1f} (at the start {doc['device'].get('load', 0):.1f})")

@@ -1,4 +1,4 @@
-"""What ``python -m benchmarks.latency`` prints: one row per (model, threads).
+"""What ``python -m benchmarks.latency`` prints: one row per (model, threads), and the stage shares.
 
 The JSON holds every figure; the terminal gets the ones a reader compares across rows: latency,
 the frame time of tiled files, one-off costs, memory, and how much of the machine's GEMM rate the
@@ -50,3 +50,21 @@ def print_table(results: list[dict[str, Any]]) -> None:
         if r["latency_ms"] is None:
             print(f"FAILED {r['model']} @{r['threads']}: {r['error']}")
 
+
+def print_stages(results: list[dict[str, Any]]) -> None:
+    """ms and share per stage, one column per result that has them."""
+    measured = [r for r in results if r.get("stages")]
+    if not measured:
+        return
+    names = list(dict.fromkeys(s["name"] for r in measured for s in r["stages"]))
+    header = ["stage", *(f"{r['model']} @{r['threads']}" for r in measured)]
+    rows = [header]
+    for name in names:
+        cells = [name]
+        for r in measured:
+            stage = next((s for s in r["stages"] if s["name"] == name), None)
+            cells.append("-" if stage is None else f"{_ms(stage['ms'])} ms {100 * stage['share']:4.1f}%")
+        rows.append(cells)
+    rows.append(["sum", *(f"{_ms(sum(s['ms'] for s in r['stages']))} ms" for r in measured)])
+    print("time per stage (ms per inference, share of the sum):")
+    print("\n".join(aligned(rows)))

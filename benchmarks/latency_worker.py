@@ -117,6 +117,19 @@ class Measured:
             reply["delegation"] = xnnpack_delegation(self.runner.runner.interpreter)
         return reply
 
+    def stages(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Milliseconds per network stage (:mod:`benchmarks.stages`) at the fed size."""
+        from . import stages
+
+        x, runs = self.sample, int(request["runs"])
+        if self.kind == "torch":
+            return {"ms": stages.torch_stages(self.network, self.runner.scale, x, runs)}
+        calls = [stages.ConvCall(stage, out, (kh, kw)) for stage, out, kh, kw in request["calls"]]
+        if self.kind == "onnx":
+            return {"ms": stages.onnx_stages(self.path, self.threads, x, calls, runs)}
+        return {"ms": stages.tflite_stages(self.path, self.threads, self.fed, calls, runs)}
+
+
 def xnnpack_delegation(interpreter: Any) -> dict[str, Any]:
     """Whether LiteRT's default XNNPACK delegate took the whole graph (schema ``delegation``).
 
@@ -153,7 +166,7 @@ def gemm_gflops(threads: list[int], sizes: tuple[int, ...] = GEMM_SIZES) -> dict
 
 
 def handle(state: dict[str, Measured], request: dict[str, Any]) -> dict[str, Any]:
-    """One request -> its reply (``op``: load, first, frame, finish, gemm)."""
+    """One request -> its reply (``op``: load, first, frame, finish, stages, gemm)."""
     op = request["op"]
     if op == "gemm":
         return {"gflops": {str(t): r for t, r in gemm_gflops(request["threads"], tuple(request["sizes"])).items()}}
@@ -162,7 +175,8 @@ def handle(state: dict[str, Measured], request: dict[str, Any]) -> dict[str, Any
         m = state["model"]
         return {**m.info, "input": list(m.fed), "tiled": m.tiled}
     actions: dict[str, Callable[[], dict[str, Any]]] = {
-        "first": state["model"].first, "frame": state["model"].frame_once, "finish": state["model"].finish}
+        "first": state["model"].first, "frame": state["model"].frame_once, "finish": state["model"].finish,
+        "stages": lambda: state["model"].stages(request)}
     return actions[op]()
 
 

@@ -2,7 +2,7 @@
 
 Nothing here checks a speed: on the shared 2-core machine timings are noise. What is checked is
 what the figures mean: the statistics, the round-robin order without overlap, the tile count of
-fixed-size files (the plan ``upscale_array`` really runs), the GEMM probe, the schema,
+fixed-size files (the plan ``upscale_array`` really runs), the GEMM probe, the stages, the schema,
 and one ``error:`` line for bad input. The two tiny models are converted in the background while
 the tests that need none run.
 """
@@ -21,6 +21,7 @@ import pytest
 from benchmarks import latency_pool
 from benchmarks.latency import PRESETS, main
 from benchmarks.results import schema_errors
+from benchmarks.stages import by_stage, stage_of
 from benchmarks.stats import latency_stats
 from pcarn_mobile.tiling import count_tiles
 from clitools import cli_error
@@ -29,6 +30,7 @@ from tileplan import run_plan
 REPO = Path(__file__).resolve().parents[1]
 TILE = (56, 56)  # the fixed-size ONNX file: the smallest tile a 24 px overlap allows, so tiles are cheap
 FRAME = "32x72"  # 3 such tiles; small enough that every model runs it in tens of ms
+STAGES = ["entry", "b1", "c1", "b2", "c2", "b3", "c3", "upsample.1", "upsample.2", "exit"]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -79,6 +81,16 @@ def test_the_schedule_is_round_robin() -> None:
     assert list(latency_pool.round_robin(2, 0)) == []
 
 
+def test_stages_are_the_network_modules_and_glue_goes_to_the_convolution_before_it() -> None:
+    assert [stage_of(p) for p in ("entry", "b2.b1.conv1", "b2.c3", "c1", "upsample.up4.body.0", "upsample.up4.body.3",
+                                  "upsample.up.body.0", "exit", "sub_mean.shifter", "add_mean.shifter")] == \
+        ["entry", "b2", "b2", "c1", "upsample.1", "upsample.2", "upsample.1", "exit", None, None]
+    # (stage of a convolution, or None for any other op; ms) in execution order
+    segments = [(None, 1.0), ("entry", 2.0), ("b1", 3.0), (None, 0.5), ("b1", 1.0), (None, 0.25), ("exit", 4.0),
+                (None, 1.0)]
+    assert by_stage(segments, ["entry", "b1", "exit"]) == {"entry": 3.0, "b1": 4.75, "exit": 5.0}
+
+
 @pytest.mark.parametrize("preset", [*PRESETS, "32x72", "20x30"])
 @pytest.mark.parametrize("tile", [(128, 128), (64, 64), (96, 128)])
 def test_tile_count_is_the_plan_upscale_array_runs(preset: str, tile: tuple[int, int]) -> None:
@@ -114,10 +126,10 @@ def test_a_file_its_runtime_cannot_load_is_one_line(tmp_path: Path, capsys: pyte
     assert f"--model {broken}: litert cannot load it (" in err
 
 
-def test_an_interleaved_run_writes_a_valid_result(models: dict[str, Path], tmp_path: Path) -> None:
+def test_a_run_interleaved_with_stages_writes_a_valid_result(models: dict[str, Path], tmp_path: Path) -> None:
     out, trace = tmp_path / "host.json", tmp_path / "trace.jsonl"
     argv = ["--model", "torch", str(models["tflite"]), str(models["onnx"]), "--random-init", "--preset", FRAME,
-            "--threads", "1", "--runs", "3", "--warmup", "1", "--json", str(out)]
+            "--threads", "1", "--runs", "3", "--warmup", "1", "--stages", "--json", str(out)]
     done = subprocess.run([sys.executable, "-m", "benchmarks.latency", *argv], cwd=REPO, capture_output=True, text=True,
                           timeout=300, env={**os.environ, latency_pool.TRACE_ENV: str(trace)})
     assert done.returncode == 0, done.stdout + done.stderr
@@ -144,7 +156,8 @@ def test_an_interleaved_run_writes_a_valid_result(models: dict[str, Path], tmp_p
         assert r["init_ms"] > 0 and r["first_inference_ms"] > 0 and r["peak_memory_mb"] > 0
         assert r["gemm_gflops"] > 0 and r["gemm_fraction"] == pytest.approx(2 * r["gmacs_per_s"] / r["gemm_gflops"],
                                                                              rel=1e-2)
-        assert r["mult_adds"] > 0
+        assert r["mult_adds"] > 0 and [s["name"] for s in r["stages"]] == STAGES
+        assert sum(s["share"] for s in r["stages"]) == pytest.approx(1.0, abs=1e-3)
     assert torch_result["peak_memory_mb"] > tflite["peak_memory_mb"]  # the file workers do not carry PyTorch
 
     runs = [json.loads(line) for line in trace.read_text().splitlines()]
