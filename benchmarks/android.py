@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
-import json
 import shlex
 import sys
 import time
@@ -34,6 +33,7 @@ from pcarn_mobile.sizes import parse_hw
 from . import adb
 from .benchmark_output import parse, result_fields
 from .results import new_result, schema_errors
+from .sidecars import input_hw, read_sidecar
 
 #: ``--delegate`` value -> the flags that make ``benchmark_model`` use it. ``cpu`` is TFLite's
 #: built-in kernels with the default XNNPACK delegate switched off; ``xnnpack`` applies it explicitly.
@@ -115,32 +115,13 @@ def load_model(path: Path, input_size: tuple[int, int] | None) -> Model:
         raise UserError(f"--model {path}: no such file")
     if path.suffix != ".tflite":
         raise UserError(f"--model {path}: not a .tflite file (Core ML packages are timed by benchmarks/ios)")
-    sidecar = read_sidecar(path)
-    shape = sidecar["input"]["shape"]
-    if -1 not in shape[1:3]:
-        return Model(path, sidecar, sha256_of(path), (shape[1], shape[2]), dynamic=False)
+    sidecar = read_sidecar(path, "tflite")
+    fixed = input_hw(sidecar)
+    if fixed:
+        return Model(path, sidecar, sha256_of(path), fixed, dynamic=False)
     if input_size is None:
         raise UserError(f"{path.name} takes any input size: say which to time with --input-size HxW (e.g. 128x128)")
     return Model(path, sidecar, sha256_of(path), input_size, dynamic=True)
-
-
-def read_sidecar(path: Path) -> dict[str, Any]:
-    """``<file>.json``, with the fields the harness reads checked (the export contract, schema v1)."""
-    sidecar_path = path.with_name(path.name + ".json")
-    if not sidecar_path.is_file():
-        raise UserError(f"{path.name} has no sidecar {sidecar_path.name} beside it: use the files "
-                        "python -m pcarn_mobile.convert writes (the sidecar gives precision and input size)")
-    try:
-        sidecar = json.loads(sidecar_path.read_text())
-        tensor = sidecar["input"]
-        valid = (sidecar["schema_version"] == 1 and sidecar["format"] == "tflite" and tensor["layout"] == "NHWC"
-                 and len(tensor["shape"]) == 4 and isinstance(tensor["name"], str)
-                 and all(key in sidecar for key in ("precision", "variant", "scale", "groups")))
-    except (ValueError, KeyError, TypeError):
-        valid = False
-    if not valid:
-        raise UserError(f"{sidecar_path}: not a TFLite export sidecar of schema v1 (docs/export-contract.md)")
-    return sidecar
 
 
 def binary_abi(path: Path) -> str:

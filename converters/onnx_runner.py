@@ -11,11 +11,17 @@ import onnxruntime as ort
 class ONNXRunner:
     """NCHW float32 in and out, like the exported graph itself; dynamic H/W when the file has them."""
 
-    def __init__(self, path: str | os.PathLike[str], num_threads: int | None = None) -> None:
+    def __init__(self, path: str | os.PathLike[str], num_threads: int | None = None,
+                 profile_prefix: str | None = None) -> None:
+        """``profile_prefix``: ONNX Runtime's own per-node profiling on, its JSON written to
+        ``<prefix>_<date>.json`` by ``self.session.end_profiling()`` (the latency harness's ``--stages``)."""
         self.path = Path(path)
         options = ort.SessionOptions()
         options.intra_op_num_threads = num_threads or os.cpu_count() or 1
         options.log_severity_level = 3
+        if profile_prefix:
+            options.enable_profiling = True
+            options.profile_file_prefix = profile_prefix
         self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
         (inp,), (out,) = self.session.get_inputs(), self.session.get_outputs()
         self._in_name = inp.name

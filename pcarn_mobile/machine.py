@@ -11,11 +11,16 @@ import platform
 import signal
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 
-def describe_machine() -> str:
-    """One line: CPU model, cores, memory, OS, Python, current load."""
+def machine_facts() -> dict[str, Any]:
+    """What :func:`describe_machine` says, as fields: ``cpu``, ``cores``, ``memory_gib`` (None when
+    unknown), ``os``, ``python``, ``load`` (1-minute load average, None when unknown).
+
+    Result files (the host latency harness's ``device``) need the facts separately; the one-line
+    description is built from the same values so the two never disagree.
+    """
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -25,12 +30,20 @@ def describe_machine() -> str:
     except OSError:
         pass
     try:
-        mem = f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB"
+        memory_gib: float | None = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     except (ValueError, OSError, AttributeError):
-        mem = "? GiB"
-    load = f"{os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "n/a"
-    return (f"{cpu}, {os.cpu_count()} cores, {mem}, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}, load {load}")
+        memory_gib = None
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": memory_gib,
+            "os": f"{platform.system()} {platform.release()}", "python": platform.python_version(),
+            "load": os.getloadavg()[0] if hasattr(os, "getloadavg") else None}
+
+
+def describe_machine() -> str:
+    """One line: CPU model, cores, memory, OS, Python, current load."""
+    f = machine_facts()
+    mem = "? GiB" if f["memory_gib"] is None else f"{f['memory_gib']:.0f} GiB"
+    load = "n/a" if f["load"] is None else f"{f['load']:.1f}"
+    return f"{f['cpu']}, {f['cores']} cores, {mem}, {f['os']}, Python {f['python']}, load {load}"
 
 
 @contextmanager

@@ -7,21 +7,25 @@ context covers the network's receptive field the kept pixels depend on exactly t
 inputs as in a whole-image run, so the tiled result equals the untiled one (up to float
 rounding): no blending, no seams. Image borders keep the network's own zero padding, since
 tiles are never padded there unless the image is smaller than a fixed-size tile.
+
+The plan and :func:`upscale_array` need NumPy only; torch is imported by :class:`TorchRunner`
+alone, so that a process which runs a TFLite or ONNX file in tiles (the host latency harness's
+workers, whose peak memory is reported) does not carry PyTorch's 240 MB.
 """
 from __future__ import annotations
 
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
-import torch
-from torch import nn
 from tqdm import tqdm
 
 from converters.runner import Runner
 
 from .archinfo import DEFAULT_OVERLAP, RECEPTIVE_RADIUS  # noqa: F401 - re-exported: tiling's own parameters
 from .bicubic import imresize
-from .models import SRDeploy
+
+if TYPE_CHECKING:
+    from torch import nn
 
 
 class TorchRunner:
@@ -30,10 +34,14 @@ class TorchRunner:
     input_size: tuple[int, int] | None = None
 
     def __init__(self, model: nn.Module, scale: int) -> None:
+        from .models import SRDeploy
+
         self.scale = scale
         self.module = (model if isinstance(model, SRDeploy) else SRDeploy(model, scale)).eval()
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
+        import torch
+
         with torch.inference_mode():
             return self.module(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))).numpy()
 
@@ -47,9 +55,14 @@ def _starts(length: int, tile: int, overlap: int) -> list[int]:
     return starts + [length - tile]
 
 
-def count_tiles(h: int, w: int, tile: int | None, overlap: int = DEFAULT_OVERLAP) -> int:
-    """How many runs :func:`upscale_array` makes for an ``h`` x ``w`` image with any-size runners."""
-    return len(_starts(h, tile, overlap)) * len(_starts(w, tile, overlap)) if tile else 1
+def count_tiles(h: int, w: int, tile: int | tuple[int, int] | None, overlap: int = DEFAULT_OVERLAP) -> int:
+    """How many runs :func:`upscale_array` makes for an ``h`` x ``w`` image: ``tile`` x ``tile`` tiles of an
+    any-size runner, or a fixed-size runner's ``(height, width)`` (a side shorter than the tile is
+    edge-padded to it: one tile along that side either way)."""
+    if not tile:
+        return 1
+    th, tw = (tile, tile) if isinstance(tile, int) else tile
+    return len(_starts(h, th, overlap)) * len(_starts(w, tw, overlap))
 
 
 def _kept(start: int, tile: int, length: int, overlap: int) -> tuple[int, int]:

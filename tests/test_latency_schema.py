@@ -12,7 +12,10 @@ def _result(**extra: object) -> dict:
 
 def test_a_complete_document_validates():
     doc = new_result("host", {"description": "2-core test machine", "cores": 2, "load": 0.4}, {"ai-edge-litert": "2.1.0"})
-    doc["results"] = [_result(), _result(latency_ms=None, error="could not load", delegation={"status": "failed"})]
+    doc["gemm_gflops"] = 150.2
+    doc["results"] = [_result(), _result(latency_ms=None, error="could not load", delegation={"status": "failed"}),
+                      _result(mult_adds=32_490_000_000, gmacs_per_s=20.5, gemm_gflops=120.4, gemm_fraction=0.34,
+                              stages=[{"name": "entry", "ms": 1.5, "share": 0.01}])]
     assert schema_errors(doc) == []
 
 
