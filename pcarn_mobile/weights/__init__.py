@@ -45,10 +45,10 @@ KNOWN_RELEASES: dict[str, str] = {
 #: The embedded default for the main job (PCARN-M, groups 4, x2/x3/x4), once training ships it.
 DEFAULT_WEIGHTS = Path(__file__).with_name("pcarn_m_g4.pt")
 DEFAULT_GROUPS = 4
-#: How a user gets weights for another group count (README "Weights for every group count"): the
-#: trade-off study's recipe, 600 fine-tuning steps from the embedded weights.
+#: How a user gets weights for another group count (README "Weights for other group counts"):
+#: fine-tune the embedded weights, regrouped (train --init with another --groups).
 DERIVE_HINT = ("python -m pcarn_mobile.train --groups {groups} --init {default} --data YOUR_HR_PHOTOS "
-               "--out runs/g{groups} --steps 600 --lr 2e-4 --decay-every 200 --val none")
+               "--out runs/g{groups}; see the README's 'Weights for other group counts'")
 
 
 @dataclass(frozen=True)
