@@ -18,7 +18,6 @@ written), 2 bad input (one ``error:`` line).
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import os
 import re
 import tempfile
@@ -30,7 +29,7 @@ from pcarn_mobile.archinfo import DEFAULT_OVERLAP
 from pcarn_mobile.errors import CliParser, UserError, run_cli
 from pcarn_mobile.filekind import ONNX_MODEL, TFLITE_MODEL, UNKNOWN_BINARY, describe
 from pcarn_mobile.fileio import sha256_of, write_json
-from pcarn_mobile.machine import describe_machine, machine_facts
+from pcarn_mobile.machine import describe_machine, installed_versions, machine_facts
 from pcarn_mobile.modelargs import add_model_args
 from pcarn_mobile.sizes import parse_hw
 from pcarn_mobile.tiling import count_tiles
@@ -323,16 +322,6 @@ def device_entry() -> dict[str, Any]:
     return {k: v for k, v in entry.items() if v is not None}
 
 
-def tool_versions() -> dict[str, str]:
-    versions = {}
-    for name in TOOLS:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            pass
-    return versions
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     frame, preset_scale = parse_preset(args.preset)
@@ -341,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
     specs = [model_spec(text) for text in args.model]
     check_tiles(specs, frame)
     scale = args.scale or preset_scale or 4
-    doc = new_result("host", device_entry(), tool_versions())
+    doc = new_result("host", device_entry(), installed_versions(TOOLS))
     print(f"machine: {doc['device']['description']}")
     print("tools: " + ", ".join(f"{k} {v}" for k, v in doc["tools"].items()))
     print(f"preset {args.preset}: {frame[0]}x{frame[1]} LR frame; threads {','.join(map(str, threads))}")

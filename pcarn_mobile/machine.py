@@ -6,6 +6,7 @@ with :func:`paused`, which always resumes the job, on every exit path.
 """
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import platform
 import signal
@@ -70,3 +71,14 @@ def paused(pid_file: str | os.PathLike[str] | None) -> Iterator[int | None]:
                 os.kill(pid, signal.SIGCONT)
             except ProcessLookupError:
                 pass
+
+
+def installed_versions(names: tuple[str, ...]) -> dict[str, str]:
+    """Installed version of each distribution in ``names`` (those not installed are left out)."""
+    versions = {}
+    for name in names:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return versions

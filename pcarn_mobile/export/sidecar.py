@@ -7,12 +7,12 @@ go by file name and SHA-256, calibration photos by folder name.
 """
 from __future__ import annotations
 
-import importlib.metadata
 import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from ..machine import installed_versions
 from ..tiling import DEFAULT_OVERLAP, RECEPTIVE_RADIUS
 from ..weights import LoadedWeights
 from .job import Artifact
@@ -29,13 +29,7 @@ TOOLS: tuple[str, ...] = (
 
 
 def tool_versions() -> dict[str, str]:
-    versions = {}
-    for name in TOOLS:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return versions
+    return installed_versions(TOOLS)
 
 
 def weights_entry(weights: LoadedWeights) -> dict[str, Any]:
