@@ -2,13 +2,7 @@ package com.pcarnmobile.demo.ui
 
 import android.content.Context
 import android.content.Intent
-import androidx.compose.foundation.layout.Arrangement
-import androidx.compose.foundation.layout.Column
 import androidx.compose.foundation.layout.Row
-import androidx.compose.foundation.layout.fillMaxSize
-import androidx.compose.foundation.layout.padding
-import androidx.compose.foundation.rememberScrollState
-import androidx.compose.foundation.verticalScroll
 import androidx.compose.material3.Button
 import androidx.compose.material3.Checkbox
 import androidx.compose.material3.MaterialTheme
@@ -36,15 +30,7 @@ import java.io.File
 fun BenchmarkScreen(modifier: Modifier = Modifier, viewModel: BenchmarkViewModel = viewModel()) {
     val state by viewModel.state.collectAsStateWithLifecycle()
     val context = LocalContext.current
-    Column(
-        modifier.fillMaxSize().verticalScroll(rememberScrollState()).padding(16.dp),
-        verticalArrangement = Arrangement.spacedBy(12.dp)
-    ) {
-        val catalog = state.catalog ?: return@Column
-        if (catalog.models.isEmpty()) {
-            ModelsMissing(catalog.skipped)
-            return@Column
-        }
+    CatalogColumn(state.catalog, modifier) { catalog ->
         val running = state.progress != null
         for (model in catalog.models) {
             val file = model.sidecar.file
@@ -70,7 +56,6 @@ fun BenchmarkScreen(modifier: Modifier = Modifier, viewModel: BenchmarkViewModel
             Text(stringResource(R.string.report_written, report.name), style = MaterialTheme.typography.bodySmall)
             OutlinedButton(onClick = { share(context, report) }) { Text(stringResource(R.string.share)) }
         }
-        SkippedModels(catalog.skipped)
     }
 }
 

@@ -3,10 +3,13 @@ package com.pcarnmobile.demo.ui
 import androidx.compose.foundation.horizontalScroll
 import androidx.compose.foundation.layout.Arrangement
 import androidx.compose.foundation.layout.Column
+import androidx.compose.foundation.layout.ColumnScope
 import androidx.compose.foundation.layout.Row
+import androidx.compose.foundation.layout.fillMaxSize
 import androidx.compose.foundation.layout.padding
 import androidx.compose.foundation.rememberScrollState
 import androidx.compose.foundation.text.selection.SelectionContainer
+import androidx.compose.foundation.verticalScroll
 import androidx.compose.material3.Card
 import androidx.compose.material3.FilterChip
 import androidx.compose.material3.MaterialTheme
@@ -19,9 +22,30 @@ import androidx.compose.ui.text.font.FontFamily
 import androidx.compose.ui.unit.dp
 import com.pcarnmobile.demo.R
 import com.pcarnmobile.demo.inference.Backend
+import com.pcarnmobile.demo.inference.Catalog
 import com.pcarnmobile.demo.inference.ModelCatalog
 
 /** What to do when assets/models/ offers nothing: the command that installs models, and why files were skipped. */
+/**
+ * Both screens' scrolling column: nothing until the catalog of installed models is read, the install
+ * command when it is empty, else [content] and then the files that could not be used.
+ */
+@Composable
+fun CatalogColumn(catalog: Catalog?, modifier: Modifier, content: @Composable ColumnScope.(Catalog) -> Unit) {
+    Column(
+        modifier.fillMaxSize().verticalScroll(rememberScrollState()).padding(16.dp),
+        verticalArrangement = Arrangement.spacedBy(12.dp)
+    ) {
+        if (catalog == null) return@Column
+        if (catalog.models.isEmpty()) {
+            ModelsMissing(catalog.skipped)
+            return@Column
+        }
+        content(catalog)
+        SkippedModels(catalog.skipped)
+    }
+}
+
 @Composable
 fun ModelsMissing(skipped: List<String>) {
     Card {

@@ -8,13 +8,8 @@ import androidx.activity.result.PickVisualMediaRequest
 import androidx.activity.result.contract.ActivityResultContracts
 import androidx.compose.foundation.Image
 import androidx.compose.foundation.layout.Arrangement
-import androidx.compose.foundation.layout.Column
 import androidx.compose.foundation.layout.Row
-import androidx.compose.foundation.layout.fillMaxSize
 import androidx.compose.foundation.layout.fillMaxWidth
-import androidx.compose.foundation.layout.padding
-import androidx.compose.foundation.rememberScrollState
-import androidx.compose.foundation.verticalScroll
 import androidx.compose.material3.Button
 import androidx.compose.material3.LinearProgressIndicator
 import androidx.compose.material3.MaterialTheme
@@ -48,15 +43,7 @@ fun UpscaleScreen(modifier: Modifier = Modifier, viewModel: UpscaleViewModel = v
     val storagePermission = rememberLauncherForActivityResult(ActivityResultContracts.RequestPermission()) { granted ->
         if (granted) viewModel.save() else viewModel.saveRefused()
     }
-    Column(
-        modifier.fillMaxSize().verticalScroll(rememberScrollState()).padding(16.dp),
-        verticalArrangement = Arrangement.spacedBy(12.dp)
-    ) {
-        val catalog = state.catalog ?: return@Column
-        if (catalog.models.isEmpty()) {
-            ModelsMissing(catalog.skipped)
-            return@Column
-        }
+    CatalogColumn(state.catalog, modifier) { catalog ->
         val running = state.progress != null
         ModelChoice(catalog.models, state.model, viewModel::selectModel, enabled = !running)
         BackendChoice(state.backend, state.threads, viewModel::selectBackend, viewModel::selectThreads, enabled = !running)
@@ -95,7 +82,6 @@ fun UpscaleScreen(modifier: Modifier = Modifier, viewModel: UpscaleViewModel = v
                 Image(preview, stringResource(R.string.photo), Modifier.fillMaxWidth(), contentScale = ContentScale.FillWidth)
             }
         }
-        SkippedModels(catalog.skipped)
     }
 }
 
