@@ -19,3 +19,6 @@ RECEPTIVE_RADIUS = 21
 
 #: Default context per tile side: the receptive radius plus slack.
 DEFAULT_OVERLAP = 24
+
+#: Smallest side of a fixed input that tiles can still use: it must exceed twice the overlap.
+MIN_TILE_SIDE = 2 * DEFAULT_OVERLAP + 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from .archinfo import ARCH_NAMES, DEFAULT_OVERLAP, RECEPTIVE_RADIUS, VALID_GROUPS
+from .archinfo import ARCH_NAMES, DEFAULT_OVERLAP, MIN_TILE_SIDE, RECEPTIVE_RADIUS, VALID_GROUPS
 from .errors import UserError
 
 if TYPE_CHECKING:
@@ -77,5 +77,5 @@ def tiling_from_args(args: argparse.Namespace, input_size: tuple[int, int] | Non
                             "keeps tiles seamless)")
         raise UserError(f"the artifact's fixed input size {input_size[0]}x{input_size[1]} is too small to tile: no overlap "
                         f"of at least {RECEPTIVE_RADIUS} px fits twice; convert again with --input-size of at least "
-                        f"{2 * DEFAULT_OVERLAP + 1} per side, or --dynamic")
+                        f"{MIN_TILE_SIDE} per side, or --dynamic")
     return {"tile": args.tile or None, "overlap": args.overlap}

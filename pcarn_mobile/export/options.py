@@ -15,16 +15,13 @@ from typing import Any, Sequence
 
 from ..errors import UserError
 from ..sizes import parse_hw
-from ..archinfo import DEFAULT_OVERLAP
+from ..archinfo import DEFAULT_OVERLAP, MIN_TILE_SIDE
 from .formats import FLAG_NAMES, FORMATS, INT8_FLAGS, TARGET_SETS
 
 #: Default static input: a 128x128 tile (512x512 out at x4), the tile size mobile SR models are
 #: commonly shipped at (e.g. Qualcomm AI Hub's QuickSRNet/XLSR); small enough for a phone GPU's
 #: memory, large enough that the 24-px tile overlap costs under half the work.
 DEFAULT_INPUT_SIZE = (128, 128)
-#: A fixed input side must exceed twice the tile overlap the sidecar promises, or no tile plan
-#: can use the file on an image larger than it.
-MIN_INPUT_SIDE = 2 * DEFAULT_OVERLAP + 1
 #: Default bounds of a Core ML range-flexible input side, in LR pixels (converters.coreml.DEFAULT_RANGE).
 COREML_DEFAULT_RANGE = (16, 512)
 DEFAULT_CALIB_COUNT = 24
@@ -150,9 +147,9 @@ def _check_flags(o: ExportOptions, targets: tuple[str, ...], precisions: dict[st
 
 
 def _side_check(size: tuple[int, int], option: str) -> tuple[int, int]:
-    if min(size) < MIN_INPUT_SIDE:
+    if min(size) < MIN_TILE_SIDE:
         raise UserError(
-            f"{option} {size[0]}x{size[1]}: each side must be at least {MIN_INPUT_SIDE} px (twice the "
+            f"{option} {size[0]}x{size[1]}: each side must be at least {MIN_TILE_SIDE} px (twice the "
             f"{DEFAULT_OVERLAP}-px tile overlap, plus one) so that tiles of it can cover a larger image; "
             "use --dynamic for any size"
         )

@@ -23,7 +23,7 @@ from ..photos import sample_photos
 from ..tiling import DEFAULT_OVERLAP, upscale_array
 from .formats import Format
 from .job import Artifact
-from .limits import PARITY_TILE
+from .limits import DYNAMIC_PARITY_SIZE, PARITY_TILE
 
 #: Photos (one centre crop each) the photo figures are measured on.
 PARITY_PHOTOS = 4
@@ -61,8 +61,8 @@ class FixedSizeRunner:
 
 
 def parity_crops(input_size: tuple[int, int] | None, count: int = PARITY_PHOTOS) -> list[tuple[str, np.ndarray]]:
-    """Centre crops of the bundled photos at the model's input size (96x128 for dynamic models), NCHW."""
-    h, w = input_size or (96, 128)
+    """Centre crops of the bundled photos at the model's input size (:data:`DYNAMIC_PARITY_SIZE` when any size goes), NCHW."""
+    h, w = input_size or DYNAMIC_PARITY_SIZE
     crops = []
     for name, img in sample_photos()[:count]:
         ih, iw = img.shape[:2]

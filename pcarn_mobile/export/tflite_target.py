@@ -16,7 +16,7 @@ from converters.tflite_runner import load_runner
 
 from ..fileio import write_bytes
 from ..tiling import TorchRunner
-from .calibration import load_calibration, random_crops
+from .calibration import random_crops
 from .job import UNIT_RANGE, Artifact, Job
 from .parity import parity_crops, parity_on_photos
 
@@ -44,7 +44,8 @@ def export(job: Job) -> list[Artifact]:
         files["fp16"] = float_tflite(keras_model, plan.input_size, fp16=True)
         t = job.lap("fp16", t)
     if "int8" in plan.precisions["tflite"]:
-        photos = job.calibration or load_calibration(plan.calib)
+        photos = job.calibration
+        assert photos is not None, "the run loads the calibration photos before converting"
         files["int8"] = quantize_int8(fp32, random_crops(photos.images, plan.calib_count), io=plan.io)
         calibration = photos.describe(plan.calib_count, CALIBRATION_METHOD)
         t = job.lap("int8 (calibration + quantization)", t)
