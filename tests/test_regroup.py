@@ -9,6 +9,7 @@ import torch
 
 from pcarn_mobile.models import build_model
 from pcarn_mobile.models.regroup import regroup_into, regroup_weight
+from pcarn_mobile.models.regroup_fit import _fit_one, fit_narrowed, refit_order
 from pcarn_mobile.weights import Header, load_weights, save_checkpoint
 
 
@@ -48,6 +49,47 @@ def test_more_groups_change_the_function(g4):
         assert (target(x, 2) - g4(x, 2)).abs().max() > 1e-3
 
 
+def test_least_squares_recovers_a_grouped_conv_it_can_represent():
+    torch.manual_seed(0)
+    truth = torch.nn.Conv2d(8, 8, 3, padding=1, groups=4)
+    conv = torch.nn.Conv2d(8, 8, 3, padding=1, groups=4)
+    inputs = [torch.randn(2, 8, 10, 10) for _ in range(3)]
+    with torch.no_grad():
+        targets = [truth(x) for x in inputs]
+    before, after = _fit_one(conv, inputs, targets)
+    assert before > 0.5 and after < 1e-3
+    torch.testing.assert_close(conv.weight, truth.weight, rtol=0, atol=1e-3)
+    torch.testing.assert_close(conv.bias, truth.bias, rtol=0, atol=1e-3)
+
+
+def test_refit_brings_more_groups_closer_to_the_source(g4):
+    target = build_model("pcarn_m", 16, channels=16).eval()
+    regroup_into(g4, target)
+    torch.manual_seed(1)
+    batches = [(s, torch.rand(4, 3, 16, 16)) for s in (2, 3, 4) for _ in range(2)]
+    order = refit_order(g4, target, batches)
+    assert order[0] == "b1.b1.conv1" and order[-1] == "exit" and "entry" not in order
+    assert order.index("c1") < order.index("b2.b1.conv1")  # forward order, not registration order
+    assert {"upsample.up2.body.0", "upsample.up3.body.0", "upsample.up4.body.3"} <= set(order)
+    held_out = torch.rand(2, 3, 20, 20)
+
+    def error() -> float:
+        with torch.no_grad():
+            return float(sum((target(held_out, s) - g4(held_out, s)).abs().mean() for s in (2, 3, 4)))
+
+    cut = error()
+    report = fit_narrowed(g4, target, batches)
+    assert set(report) == set(order) and all(after <= before + 1e-6 for before, after in report.values())
+    assert error() < 0.85 * cut  # on unseen input too (random weights: a modest gain; trained ones gain more)
+    assert not target.training and not g4.training
+
+
+def test_fewer_groups_need_no_refit(g4):
+    target = build_model("pcarn_m", 2, channels=16).eval()
+    regroup_into(g4, target)
+    assert refit_order(g4, target, [(2, torch.rand(1, 3, 8, 8))]) == []
+
+
 def test_train_derives_another_group_count(tmp_path: Path, torch_one_thread: None, capsys):
     from pcarn_mobile.imageio import write_image
     from pcarn_mobile.photos import sample_photos
@@ -63,7 +105,9 @@ def test_train_derives_another_group_count(tmp_path: Path, torch_one_thread: Non
     run = tmp_path / "run"
     assert train_main(["--groups", "8", "--init", str(start), "--data", str(data), "--out", str(run), "--steps", "2",
                        "--batch", "2", "--patch", "12", "--val", "none"]) == 0
-    assert "--init: groups 4 -> 8: 22 grouped convs regrouped, the diagonal blocks kept" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "--init: groups 4 -> 8: 22 grouped convs regrouped, the diagonal blocks kept" in err
+    assert "--init: 26 convs refitted" in err  # every conv from b1's first grouped conv to the exit conv
     assert load_weights(run / "best.pt").header.groups == 8
 
 

@@ -102,7 +102,7 @@ def test_bad_input_is_one_line(files: list[str], tmp_path: Path, capsys):
     assert "no such file" in cli_error(main, [str(tmp_path / "absent.json")], capsys)
     out = tmp_path / "RESULTS.md"
     out.write_text(f"text\n{BEGIN}\nold\n")
-    assert "markers are broken" in cli_error(main, [*files, "--out", str(out)], capsys)
+    assert "are broken (one without the other)" in cli_error(main, [*files, "--out", str(out)], capsys)
     assert out.read_text() == f"text\n{BEGIN}\nold\n"  # left as it was
 
 

@@ -23,6 +23,7 @@ from tqdm import tqdm
 from ..errors import UserError
 from ..models import build_model
 from ..models.regroup import regroup_into
+from ..models.regroup_fit import fit_narrowed
 from ..weights import Header, load_weights, save_checkpoint
 from .config import TrainConfig
 from .data import PatchSampler
@@ -63,15 +64,16 @@ class StopFlag:
         self.signum = self.signum or signum
 
 
-def build_generator(cfg: TrainConfig) -> torch.nn.Module:
-    """A fresh network (Table 3 initialisation, seeded), or the ``--init`` weights.
+def build_generator(cfg: TrainConfig) -> tuple[torch.nn.Module, torch.nn.Module | None]:
+    """A fresh network (Table 3 initialisation, seeded), or the ``--init`` weights; and the source network
+    when the ``--init`` weights were cut to more groups (its convs are refitted to it before training).
 
     Stage two always starts from ``--init``; stage one does when given one (to continue a
     finished run with a new schedule, or to fine-tune).
     """
     if cfg.stage == "l1" and not cfg.init:
         torch.manual_seed(cfg.seed)
-        return build_model(cfg.arch, cfg.groups, cfg.scales, cfg.channels)
+        return build_model(cfg.arch, cfg.groups, cfg.scales, cfg.channels), None
     if not cfg.init:
         raise UserError("--stage gan needs --init RUN_DIR/best.pt (the stage-one weights to start from)")
     loaded = load_weights(cfg.init, arch=cfg.arch)
@@ -79,16 +81,34 @@ def build_generator(cfg: TrainConfig) -> torch.nn.Module:
     if missing:
         raise UserError(f"{cfg.init} has no upsampler for x{missing[0]}; pass --scales from {loaded.header.scales}")
     torch.manual_seed(cfg.seed)
-    model = loaded.model
-    if loaded.header.groups != cfg.groups:
-        h = loaded.header
-        model = build_model(h.arch, cfg.groups, h.scales, h.channels)
-        stats = regroup_into(loaded.model, model)
-        how = ("the same function (kernels placed on the block diagonal)" if stats["exact"]
-               else "the diagonal blocks kept, the rest dropped: fine-tuning recovers it")
-        print(f"--init: groups {h.groups} -> {cfg.groups}: {stats['exact'] + stats['diagonal']} grouped convs regrouped, "
-              f"{how}", file=sys.stderr)
-    return model.train()
+    if loaded.header.groups == cfg.groups:
+        return loaded.model.train(), None
+    h = loaded.header
+    model = build_model(h.arch, cfg.groups, h.scales, h.channels)
+    stats = regroup_into(loaded.model, model)
+    how = ("the same function (kernels placed on the block diagonal)" if stats["exact"]
+           else "the diagonal blocks kept, then every conv from the first cut one refitted to the source by least squares")
+    print(f"--init: groups {h.groups} -> {cfg.groups}: {stats['exact'] + stats['diagonal']} grouped convs regrouped, "
+          f"{how}", file=sys.stderr)
+    return model.train(), (loaded.model if stats["diagonal"] else None)
+
+
+#: Batches per scale that the least-squares refit of a cut ``--init`` sees.
+REFIT_BATCHES = 4
+
+
+def refit_to_source(source: torch.nn.Module, generator: torch.nn.Module, sampler: PatchSampler) -> None:
+    """Refits a generator cut to more groups to its source network on training patches (``regroup_fit``)."""
+    batches: list[tuple[int, torch.Tensor]] = []
+    while any(sum(s == scale for s, _ in batches) < REFIT_BATCHES for scale in sampler.scales):
+        scale, lr, _hr = sampler.next_batch()
+        if sum(s == scale for s, _ in batches) < REFIT_BATCHES:
+            batches.append((scale, lr))
+    t0 = time.monotonic()
+    errors = fit_narrowed(source, generator, batches)
+    worst = max(errors.items(), key=lambda kv: kv[1][1])
+    print(f"--init: {len(errors)} convs refitted in {time.monotonic() - t0:.0f} s; largest relative output error "
+          f"{worst[1][1]:.2f} ({worst[0]}, {worst[1][0]:.2f} before)", file=sys.stderr)
 
 
 def build_objective(generator: torch.nn.Module, cfg: TrainConfig, ctx: DistContext) -> L1Objective:
@@ -118,9 +138,12 @@ def train(cfg: TrainConfig, ctx: DistContext, resume: bool) -> dict[str, Any]:
             "--stage gan needs --vgg-weights FILE: a torchvision VGG19 state dict (vgg19-dcbb9e9d.pth); "
             "nothing is downloaded here"
         )
-    generator = build_generator(cfg).to(ctx.device)
-    objective = build_objective(generator, cfg, ctx)
+    generator, source = build_generator(cfg)
     sampler = PatchSampler(cfg.data, cfg.scales, cfg.patch, cfg.batch, cfg.seed, ctx.rank)
+    if source is not None and saved is None:
+        refit_to_source(source, generator, sampler)
+    generator = generator.to(ctx.device)
+    objective = build_objective(generator, cfg, ctx)
     validator = Validator.from_config(cfg) if ctx.is_main else None
     step, wall, best = 0, 0.0, -math.inf
     if saved is not None:

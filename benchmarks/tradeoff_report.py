@@ -1,0 +1,181 @@
+"""The trade-off study's Markdown section and PNG plots, from the study's numbers (``study.json``).
+
+Pure formatting: every figure comes from ``benchmarks.tradeoff``'s measurements, so the section
+can be regenerated from a saved ``study.json`` without timing anything again.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pcarn_mobile.archinfo import DEFAULT_OVERLAP, RECEPTIVE_RADIUS
+from pcarn_mobile.fileio import atomic_path
+
+OWNER = "benchmarks.tradeoff"
+#: Output megapixels of one 720p frame.
+FRAME_MP = 1280 * 720 / 1e6
+PLOTS = {"quality": "tradeoff-quality.png", "latency": "tradeoff-latency.png", "tiles": "tradeoff-tiles.png"}
+
+
+def frame_p50(result: dict[str, Any]) -> float:
+    """Milliseconds per 720p frame: all tiles of a fixed-size file, or the one inference of a dynamic one."""
+    return (result.get("frame_ms") or result["latency_ms"])["p50"]
+
+
+def frame_min(result: dict[str, Any]) -> float:
+    return (result.get("frame_ms") or result["latency_ms"])["min"]
+
+
+def _find(doc: dict[str, Any], **match: Any) -> dict[str, Any] | None:
+    for r in doc["results"]:
+        if all(r.get(k) == v for k, v in match.items()) and r["latency_ms"] is not None:
+            return r
+    return None
+
+
+def runtime_rows(doc: dict[str, Any]) -> tuple[list[str], dict[str, float]]:
+    """Table rows of the runtime comparison and its ratios (TFLite fp32 / ONNX Runtime, int8 / fp32)."""
+    rows = []
+    for r in doc["results"]:
+        if r["latency_ms"] is None:
+            rows.append(f"| {r['model']} | {r['runtime']} | failed: {r.get('error', '')} | | | | |")
+            continue
+        frac = f"{100 * r['gemm_fraction']:.0f} %" if "gemm_fraction" in r else "-"
+        rows.append(f"| {r['model']} | {r['runtime']} {r['precision']} | {frame_p50(r):.0f} | {frame_min(r):.0f} | "
+                    f"{r.get('tiles_per_frame', 1)} | {2 * r['gmacs_per_s']:.1f} | {frac} |")
+    fp32, int8 = _find(doc, format="tflite", precision="fp32"), _find(doc, format="tflite", precision="int8")
+    ort = _find(doc, format="onnx")
+    ratios = {}
+    if fp32 and ort:
+        ratios["tflite fp32 / onnxruntime"] = frame_p50(fp32) / frame_p50(ort)
+    if fp32 and int8:
+        ratios["tflite int8 / fp32"] = frame_p50(int8) / frame_p50(fp32)
+    if fp32 and "gemm_fraction" in fp32:
+        ratios["tflite fp32 share of GEMM"] = fp32["gemm_fraction"]
+    return rows, ratios
+
+
+def group_table(study: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per group count: cost, size, latency and quality."""
+    doc, q = study["latency"]["groups"], study["quality"]
+    rows = []
+    for g in study["groups"]:
+        fp32, int8 = _find(doc, groups=g, precision="fp32"), _find(doc, groups=g, precision="int8")
+        sizes = study["sizes"][str(g)]
+        rows.append({"groups": g, **study["complexity"][str(g)],
+                     "fp32_kb": next((v for k, v in sizes.items() if k.endswith("_fp32.tflite")), 0) / 1024,
+                     "int8_kb": next((v for k, v in sizes.items() if k.endswith("_int8.tflite")), 0) / 1024,
+                     "fp32_ms": frame_p50(fp32) if fp32 else None, "int8_ms": frame_p50(int8) if int8 else None,
+                     "set5": q[str(g)]["Set5"], "set14": q[str(g)]["Set14"]})
+    return rows
+
+
+def tile_table(study: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per tile side: tiles per frame and milliseconds per output megapixel."""
+    doc, rows = study["latency"]["tiles"], []
+    for t in study["tiles"]:
+        fp32, int8 = _find(doc, input=[t, t], precision="fp32"), _find(doc, input=[t, t], precision="int8")
+        tiles = (fp32 or int8 or {}).get("tiles_per_frame")
+        rows.append({"tile": t, "tiles": tiles, "fp32": frame_p50(fp32) / FRAME_MP if fp32 else None,
+                     "int8": frame_p50(int8) / FRAME_MP if int8 else None})
+    return rows
+
+
+def _cell(value: float | None, fmt: str) -> str:
+    return "-" if value is None else format(value, fmt)
+
+
+def draw(study: dict[str, Any], folder: Path) -> None:
+    """The three PNGs: quality against Mult-Adds, latency against group count, ms/MP against tile side."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups, tiles = group_table(study), tile_table(study)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for key, label in (("set5", "Set5 x4"), ("set14", "Set14 x4")):
+        ax.plot([r["mult_adds"] / 1e9 for r in groups], [r[key] for r in groups], "o-", label=label)
+        for r in groups:
+            ax.annotate(f"g{r['groups']}", (r["mult_adds"] / 1e9, r[key]), fontsize=7, xytext=(3, 3),
+                        textcoords="offset points")
+    ax.set_xlabel("Mult-Adds for a 1280x720 x4 output (G)")
+    ax.set_ylabel("Y-PSNR (dB)")
+    ax.set_title("Quality against cost, per group count")
+    ax.legend()
+    _save(fig, folder / PLOTS["quality"])
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for key, label in (("fp32_ms", "TFLite fp32"), ("int8_ms", "TFLite int8")):
+        ax.plot([r["groups"] for r in groups], [r[key] for r in groups], "o-", label=label)
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("group count")
+    ax.set_ylabel(f"ms per 720p x4 frame ({study['threads']} threads)")
+    ax.set_title("Host latency against group count")
+    ax.legend()
+    _save(fig, folder / PLOTS["latency"])
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for key, label in (("fp32", "TFLite fp32"), ("int8", "TFLite int8")):
+        ax.plot([r["tile"] for r in tiles], [r[key] for r in tiles], "o-", label=label)
+    ax.set_xlabel("input tile side (px)")
+    ax.set_ylabel("ms per output megapixel")
+    ax.set_title("Tiling cost against tile size (groups 4)")
+    ax.legend()
+    _save(fig, folder / PLOTS["tiles"])
+    plt.close("all")
+
+
+def _save(fig: Any, path: Path) -> None:
+    with atomic_path(path, suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight")
+
+
+def section(study: dict[str, Any], folder: Path) -> str:
+    """The generated Markdown (and the PNGs, written into ``folder``)."""
+    draw(study, folder)
+    runtimes = study["latency"]["runtimes"]
+    device = runtimes["device"]
+    tools = ", ".join(f"{k} {v}" for k, v in runtimes["tools"].items())
+    d = study["derive"]
+    runtime_lines, ratios = runtime_rows(runtimes)
+    q = study["quality"]
+    parts = [
+        f"Measured on {device['description']} (load average at the start: "
+        f"{', '.join(str(study['latency'][k]['device'].get('load', '?')) for k in ('runtimes', 'groups', 'tiles'))} "
+        f"for the three runs below), {runtimes['created_utc']}; {tools}. Preset {study['preset']} "
+        f"(180x320 LR in, 1280x720 out), {study['threads']} threads; each table is one interleaved run of "
+        f"`benchmarks.latency`; ms are p50 per frame (all tiles of it). GEMM rate of this machine in the same run: "
+        f"{runtimes.get('gemm_gflops', '?')} GFLOP/s.",
+        "", "### Runtimes, default weights (groups 4)", "",
+        "| file | runtime | p50 ms/frame | min ms/frame | tiles/frame | GFLOP/s | share of GEMM |",
+        "| --- | --- | --- | --- | --- | --- | --- |", *runtime_lines, "",
+        "; ".join(f"{k}: **{v:.2f}**" for k, v in ratios.items()) + ".",
+        "", "### Group count", "",
+        f"Weights: each group count derived from the embedded default weights (groups 4) by "
+        f"`train --groups G --init`, then fine-tuned {d['steps']} steps (batch 16, 32-px patches, x2/x3/x4 in turn; "
+        f"lr {d['lr']:g}, halved every {d['decay_every']} steps, weight average {d['ema']}) on "
+        f"{' + '.join(d['data'])}: the same budget for all, so the columns compare. Fewer groups start as the "
+        f"same function; more groups start from the cut and least-squares-refitted network (README). "
+        f"Files: the default 128x128 tile, tiled over the frame with a {DEFAULT_OVERLAP}-px overlap.", "",
+        "| groups | parameters | Mult-Adds (G) | fp32 KB | int8 KB | fp32 ms | int8 ms | Set5 x4 dB | Set14 x4 dB |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in group_table(study):
+        parts.append(f"| {r['groups']} | {r['params']:,} | {r['mult_adds'] / 1e9:.2f} | {r['fp32_kb']:.0f} | "
+                     f"{r['int8_kb']:.0f} | {_cell(r['fp32_ms'], '.0f')} | {_cell(r['int8_ms'], '.0f')} | "
+                     f"{r['set5']:.2f} | {r['set14']:.2f} |")
+    parts += [f"| 4, embedded default (not fine-tuned) | | | | | | | {q['default']['Set5']:.2f} | "
+              f"{q['default']['Set14']:.2f} |",
+              f"| bicubic | | | | | | | {q['default']['Set5_bicubic']:.2f} | {q['default']['Set14_bicubic']:.2f} |",
+              "", f"![Y-PSNR against Mult-Adds per group count]({PLOTS['quality']})",
+              f"![latency against group count]({PLOTS['latency']})",
+              "", "### Tile size (groups 4, default weights)", "",
+              f"Input tiles of each side with the {DEFAULT_OVERLAP}-px overlap that makes tiling exact (an output pixel "
+              f"depends on {RECEPTIVE_RADIUS} LR px on each side), cut over the 180x320 frame as an app does; ms per "
+              "output megapixel of the frame.", "",
+              "| tile | tiles per 720p frame | fp32 ms/MP | int8 ms/MP |", "| --- | --- | --- | --- |"]
+    for r in tile_table(study):
+        parts.append(f"| {r['tile']}x{r['tile']} | {r['tiles']} | {_cell(r['fp32'], '.0f')} | {_cell(r['int8'], '.0f')} |")
+    parts += ["", f"![ms per megapixel against tile size]({PLOTS['tiles']})"]
+    return "\n".join(parts)
