@@ -107,19 +107,25 @@ def fit_narrowed(source: nn.Module, target: nn.Module,
     src, tgt = dict(source.named_modules()), dict(target.named_modules())
     was_training = source.training, target.training
     source.eval(), target.eval()
+    order = refit_order(source, target, batches)
+    wanted: dict[str, list[torch.Tensor]] = {name: [] for name in order}  # the source's outputs: one pass for all
+    handles = [_capture(src[name], wanted[name], "output") for name in order]
+    try:
+        for scale, lr in batches:
+            source(lr, scale)
+    finally:
+        for h in handles:
+            h.remove()
     report = {}
-    for name in refit_order(source, target, batches):
+    for name in order:  # the target's inputs change with every fit before, so one target pass per conv
         inputs: list[torch.Tensor] = []
-        targets: list[torch.Tensor] = []
-        handles = [_capture(tgt[name], inputs, "input"), _capture(src[name], targets, "output")]
+        handle = _capture(tgt[name], inputs, "input")
         try:
             for scale, lr in batches:
-                source(lr, scale)
                 target(lr, scale)
         finally:
-            for h in handles:
-                h.remove()
+            handle.remove()
         if inputs:  # an upsampler of a scale no batch used stays as cut
-            report[name] = _fit_one(tgt[name], inputs, targets)
+            report[name] = _fit_one(tgt[name], inputs, wanted.pop(name))
     source.train(was_training[0]), target.train(was_training[1])
     return report

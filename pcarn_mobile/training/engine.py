@@ -94,7 +94,7 @@ def build_generator(cfg: TrainConfig) -> tuple[torch.nn.Module, torch.nn.Module 
 
 
 #: Batches per scale that the least-squares refit of a cut ``--init`` sees.
-REFIT_BATCHES = 4
+REFIT_BATCHES = 2
 
 
 def refit_to_source(source: torch.nn.Module, generator: torch.nn.Module, sampler: PatchSampler) -> None:
