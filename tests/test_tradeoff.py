@@ -51,6 +51,7 @@ def test_tables_pair_each_measurement_with_its_group_count_and_tile(study):
     assert rows[1]["params"] == 414_811 and rows[1]["mult_adds"] == pytest.approx(32.49e9, rel=1e-3)
     tiles = tile_table(study)
     assert [(r["tile"], r["tiles"]) for r in tiles] == [(64, 16), (128, 8)]
+    assert tiles[1]["computed"] == pytest.approx(8 * 128 * 128 / (180 * 320))  # the work tiling adds
     assert tiles[0]["fp32"] == pytest.approx(2000.0 / (1280 * 720 / 1e6))  # ms per output megapixel of the frame
 
 
@@ -65,7 +66,7 @@ def test_section_writes_the_plots_and_every_table(study, tmp_path: Path):
     text = section(study, tmp_path)
     for name in PLOTS.values():
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f"]({name})" in text
-    assert "| 64 | " in text and "| 128x128 | 8 |" in text and "| bicubic |" in text
+    assert "| 64 | " in text and "| 128x128 | 8 | 2.28x |" in text and "| bicubic |" in text
     assert f"fine-tuned {tradeoff.DERIVE['steps']} steps" in text and "test box" in text
 
 
