@@ -181,6 +181,15 @@ def torch_stages(network: Any, scale: int, x: np.ndarray, runs: int) -> dict[str
 
 # --- TFLite: truncated copies of the file -----------------------------------------------------------
 
+def _same_conv(out_channels: int, kernel: tuple[int, int], call: ConvCall) -> bool:
+    """Whether a file's convolution is PyTorch's ``call``; the exit conv may be its sub-pixel twin
+    (``converters.onnx_subpixel``: r*r times the outputs, before the last depth-to-space)."""
+    from converters.onnx_subpixel import SUBPIXEL_BLOCKS
+
+    widths = {call.out_channels} | ({call.out_channels * r * r for r in SUBPIXEL_BLOCKS} if call.stage == "exit" else set())
+    return kernel == call.kernel and out_channels in widths
+
+
 def tflite_cuts(model: Any, calls: list[ConvCall]) -> list[int]:
     """Where each stage's prefix of the file's operator list ends: before the next stage's first
     convolution (the last: the whole list). The file's convolutions are checked against PyTorch's."""
@@ -192,7 +201,7 @@ def tflite_cuts(model: Any, calls: list[ConvCall]) -> list[int]:
         if name:
             shape = [int(s) for s in sg.tensors[op.inputs[1]].shape]  # CONV_2D: OHWI; DEPTHWISE_CONV_2D: 1HWO
             convs.append((index, shape[3] if name == "DEPTHWISE_CONV_2D" else shape[0], (shape[1], shape[2])))
-    mismatch = len(convs) != len(calls) or any((o, k) != (c.out_channels, c.kernel) for (_, o, k), c in zip(convs, calls))
+    mismatch = len(convs) != len(calls) or not all(_same_conv(o, k, c) for (_, o, k), c in zip(convs, calls))
     if mismatch:
         raise ValueError(f"the file's {len(convs)} convolutions are not the network's {len(calls)} in order: "
                          "cannot tell its stages apart")

@@ -9,6 +9,9 @@ graph is reshaped here, exactly (the same numbers up to float rounding), before 
   grouped convolution only allows a permutation inside each group, so a grouped producer gets
   one SPLIT, one DCR depth-to-space per group and a CONCATENATION: no Mult-Adds, and the
   convolution stays grouped.
+* The exit convolution after the last depth-to-space of block 2 moves before it as a sub-pixel
+  convolution (``onnx_subpixel``): no full-resolution SPLIT/CONCATENATION, a dense conv instead of
+  a 3-output one at full resolution.
 * A 1x1 convolution with an identity weight (a frozen mean shift) is folded into the bias of the
   convolution that feeds it, when there is one (exact); otherwise it becomes one ADD. It cannot
   be folded into a zero-padded convolution that it feeds: the border pixels would change.
@@ -19,82 +22,19 @@ graph is reshaped here, exactly (the same numbers up to float rounding), before 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-
 import numpy as np
 import onnx
 from onnx import helper, numpy_helper
+
+from .onnx_graph import Graph, attr, set_attr
+from .onnx_subpixel import subpixel_exit
 
 #: Elementwise ops that commute with a permutation of channels; they may sit between a
 #: convolution and the depth-to-space it feeds.
 _CHANNELWISE_UNARY = frozenset({"Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid"})
 
 
-@dataclass
-class _Graph:
-    """Index over a graph: initializers by name and consumers per tensor, rebuilt after each edit."""
-
-    model: onnx.ModelProto
-
-    @property
-    def graph(self) -> onnx.GraphProto:
-        return self.model.graph
-
-    def init(self, name: str) -> np.ndarray | None:
-        for t in self.graph.initializer:
-            if t.name == name:
-                return numpy_helper.to_array(t)
-        return None
-
-    def set_init(self, name: str, value: np.ndarray) -> None:
-        for i, t in enumerate(self.graph.initializer):
-            if t.name == name:
-                self.graph.initializer[i].CopyFrom(numpy_helper.from_array(value.astype(np.float32), name))
-                return
-        self.graph.initializer.append(numpy_helper.from_array(value.astype(np.float32), name))
-
-    def consumers(self, tensor: str) -> list[onnx.NodeProto]:
-        return [n for n in self.graph.node if tensor in n.input]
-
-    def is_graph_output(self, tensor: str) -> bool:
-        return any(o.name == tensor for o in self.graph.output)
-
-    def sole_consumer(self, tensor: str) -> onnx.NodeProto | None:
-        users = self.consumers(tensor)
-        return users[0] if len(users) == 1 and not self.is_graph_output(tensor) else None
-
-    def producer(self, tensor: str) -> onnx.NodeProto | None:
-        for n in self.graph.node:
-            if tensor in n.output:
-                return n
-        return None
-
-    def unique_name(self, base: str) -> str:
-        taken = {t.name for t in self.graph.initializer} | {o for n in self.graph.node for o in n.output}
-        taken |= {n.name for n in self.graph.node}
-        name, k = base, 0
-        while name in taken:
-            k += 1
-            name = f"{base}_{k}"
-        return name
-
-
-def _attr(node: onnx.NodeProto, name: str, default=None):
-    for a in node.attribute:
-        if a.name == name:
-            return helper.get_attribute_value(a)
-    return default
-
-
-def _set_attr(node: onnx.NodeProto, name: str, value) -> None:
-    for i, a in enumerate(node.attribute):
-        if a.name == name:
-            del node.attribute[i]
-            break
-    node.attribute.append(helper.make_attribute(name, value))
-
-
-def _own_weights(g: _Graph, conv: onnx.NodeProto) -> None:
+def _own_weights(g: Graph, conv: onnx.NodeProto) -> None:
     """Gives a convolution private copies of its weight and bias before they are edited.
 
     Shared-weight networks (PCARN-M reuses one block three times) export one initializer used by
@@ -107,7 +47,7 @@ def _own_weights(g: _Graph, conv: onnx.NodeProto) -> None:
             conv.input[slot] = fresh
 
 
-def _bias_of(g: _Graph, conv: onnx.NodeProto, out_channels: int) -> np.ndarray:
+def _bias_of(g: Graph, conv: onnx.NodeProto, out_channels: int) -> np.ndarray:
     if len(conv.input) > 2 and conv.input[2]:
         return g.init(conv.input[2])
     name = g.unique_name(f"{conv.name or 'conv'}_bias")
@@ -123,10 +63,10 @@ def inline_constants(model: onnx.ModelProto) -> None:
     The TorchScript exporter deduplicates equal weights behind an Identity node (both mean-shift
     convs share one identity matrix); the rewrites below need every weight as an initializer.
     """
-    g = _Graph(model)
+    g = Graph(model)
     for node in list(g.graph.node):
-        if node.op_type == "Constant" and _attr(node, "value") is not None:
-            value = numpy_helper.to_array(_attr(node, "value"))
+        if node.op_type == "Constant" and attr(node, "value") is not None:
+            value = numpy_helper.to_array(attr(node, "value"))
         elif node.op_type == "Identity" and g.init(node.input[0]) is not None:
             value = g.init(node.input[0])
         else:
@@ -137,14 +77,14 @@ def inline_constants(model: onnx.ModelProto) -> None:
 
 def expand_group_convs(model: onnx.ModelProto) -> int:
     """Rewrites every grouped Conv as a dense block-diagonal one; returns how many it rewrote."""
-    g = _Graph(model)
+    g = Graph(model)
     count = 0
     expanded: set[str] = set()  # shared weights (PCARN-M reuses a block) are expanded once
     for node in g.graph.node:
-        groups = _attr(node, "group", 1)
+        groups = attr(node, "group", 1)
         if node.op_type != "Conv" or groups == 1:
             continue
-        _set_attr(node, "group", 1)
+        set_attr(node, "group", 1)
         count += 1
         if node.input[1] in expanded:
             continue
@@ -159,13 +99,13 @@ def expand_group_convs(model: onnx.ModelProto) -> int:
     return count
 
 
-def _is_identity_1x1(g: _Graph, node: onnx.NodeProto) -> bool:
-    if node.op_type != "Conv" or _attr(node, "group", 1) != 1:
+def _is_identity_1x1(g: Graph, node: onnx.NodeProto) -> bool:
+    if node.op_type != "Conv" or attr(node, "group", 1) != 1:
         return False
     w = g.init(node.input[1])
     if w is None or w.ndim != 4 or w.shape[2:] != (1, 1) or w.shape[0] != w.shape[1]:
         return False
-    if any(p != 0 for p in _attr(node, "pads", [0, 0, 0, 0])) or any(s != 1 for s in _attr(node, "strides", [1, 1])):
+    if any(p != 0 for p in attr(node, "pads", [0, 0, 0, 0])) or any(s != 1 for s in attr(node, "strides", [1, 1])):
         return False
     return bool(np.array_equal(w[:, :, 0, 0], np.eye(w.shape[0], dtype=w.dtype)))
 
@@ -175,7 +115,7 @@ def fold_identity_convs(model: onnx.ModelProto) -> tuple[int, int]:
 
     Returns (folded, turned into Add).
     """
-    g = _Graph(model)
+    g = Graph(model)
     folded = added = 0
     for node in list(g.graph.node):
         if not _is_identity_1x1(g, node):
@@ -230,10 +170,10 @@ def crd_to_dcr(model: onnx.ModelProto) -> int:
     A CRD DepthToSpace without a convolution to absorb the permutation is left as it is; the
     caller's op check then names it.
     """
-    g = _Graph(model)
+    g = Graph(model)
     count = 0
     for d2s in list(g.graph.node):
-        if d2s.op_type != "DepthToSpace" or _attr(d2s, "mode", b"DCR") not in (b"CRD", "CRD"):
+        if d2s.op_type != "DepthToSpace" or attr(d2s, "mode", b"DCR") not in (b"CRD", "CRD"):
             continue
         chain = []
         tensor = d2s.input[0]
@@ -251,8 +191,8 @@ def crd_to_dcr(model: onnx.ModelProto) -> int:
             tensor = prev.input[0]
         if conv is None:
             continue
-        r = int(_attr(d2s, "blocksize"))
-        groups = int(_attr(conv, "group", 1))
+        r = int(attr(d2s, "blocksize"))
+        groups = int(attr(conv, "group", 1))
         _own_weights(g, conv)
         w = g.init(conv.input[1])
         b = _bias_of(g, conv, w.shape[0])
@@ -263,7 +203,7 @@ def crd_to_dcr(model: onnx.ModelProto) -> int:
         perm = np.concatenate([k * per_group + local for k in range(groups)])
         g.set_init(conv.input[1], w[perm])
         g.set_init(conv.input[2], b[perm])
-        _set_attr(d2s, "mode", "DCR")
+        set_attr(d2s, "mode", "DCR")
         count += 1
         if groups == 1:
             continue
@@ -294,10 +234,10 @@ def same_padding(model: onnx.ModelProto) -> int:
     for node in model.graph.node:
         if node.op_type != "Conv":
             continue
-        kernel = list(_attr(node, "kernel_shape", []))
-        pads = list(_attr(node, "pads", [0] * 2 * len(kernel)))
-        strides = list(_attr(node, "strides", [1] * len(kernel)))
-        dilations = list(_attr(node, "dilations", [1] * len(kernel)))
+        kernel = list(attr(node, "kernel_shape", []))
+        pads = list(attr(node, "pads", [0] * 2 * len(kernel)))
+        strides = list(attr(node, "strides", [1] * len(kernel)))
+        dilations = list(attr(node, "dilations", [1] * len(kernel)))
         if not kernel or any(k % 2 == 0 for k in kernel) or any(p == 0 for p in pads):
             continue
         if set(strides) != {1} or set(dilations) != {1} or pads != [(k - 1) // 2 for k in kernel] * 2:
@@ -306,7 +246,7 @@ def same_padding(model: onnx.ModelProto) -> int:
             if a.name == "pads":
                 del node.attribute[i]
                 break
-        _set_attr(node, "auto_pad", "SAME_UPPER")
+        set_attr(node, "auto_pad", "SAME_UPPER")
         count += 1
     return count
 
@@ -334,6 +274,7 @@ def shape_for_tflite(model: onnx.ModelProto, expand_groups: bool = False) -> dic
     inline_constants(model)
     stats = {"expanded_group_convs": expand_group_convs(model) if expand_groups else 0}
     stats["folded_identity_convs"], stats["identity_convs_as_add"] = fold_identity_convs(model)
+    stats["subpixel_exit"] = subpixel_exit(model)
     stats["crd_to_dcr"] = crd_to_dcr(model)
     stats["same_padding"] = same_padding(model)
     sanitize_names(model)

@@ -43,10 +43,14 @@ def test_onnx_runs_in_onnxruntime_and_matches_torch(deploy, tmp_path, size):
         y = runner(x)
         assert y.shape == (1, 3, 4 * hw[0], 4 * hw[1])
         np.testing.assert_allclose(y, _torch(deploy, x), atol=2e-5)
-    # What the rewrites did: two CRD shuffles -> DCR, mean shifts folded / turned into one Add.
-    assert stats["crd_to_dcr"] == 2 and stats["folded_identity_convs"] == 1 and stats["identity_convs_as_add"] == 1
+    # What the rewrites did: the exit conv moved before the last shuffle, two CRD shuffles -> DCR,
+    # mean shifts folded / turned into one Add.
+    assert stats["subpixel_exit"] == 1 and stats["crd_to_dcr"] == 2
+    assert stats["folded_identity_convs"] == 1 and stats["identity_convs_as_add"] == 1
     ops = _ops(model)
-    assert ops["DepthToSpace"] == 8 and ops["Split"] == 2  # one depth-to-space per group, per x2 stage
+    # The first x2 stage: one depth-to-space per group; the last: one, after the dense sub-pixel exit conv.
+    assert ops["DepthToSpace"] == 5 and ops["Split"] == 1
+    assert model.graph.node[-2].op_type == "DepthToSpace" and model.graph.node[-3].op_type == "Conv"
     assert all(
         onnx.helper.get_attribute_value(a) in (b"DCR", "DCR")
         for n in model.graph.node if n.op_type == "DepthToSpace" for a in n.attribute if a.name == "mode"
@@ -62,6 +66,20 @@ def test_expand_groups_is_exact_and_dense(deploy, tmp_path):
     x = np.random.default_rng(2).random((1, 3, 16, 16), dtype=np.float32)
     np.testing.assert_allclose(load_runner(tmp_path / "d.onnx")(x), _torch(deploy, x), atol=2e-5)
     assert _ops(model)["DepthToSpace"] == 2  # dense upsampler: one DCR depth-to-space, no split
+
+
+@pytest.mark.parametrize("r", [2, 3])
+def test_subpixel_twin_of_a_conv_after_a_shuffle_is_exact(r):
+    from converters.onnx_subpixel import subpixel_weights
+
+    torch.manual_seed(r)
+    conv = torch.nn.Conv2d(5, 3, 3, padding=1)
+    x = torch.randn(2, 5 * r * r, 7, 9)
+    weight, bias = subpixel_weights(conv.weight.detach().double().numpy(), conv.bias.detach().numpy(), r)
+    twin = torch.nn.functional.conv2d(x, torch.from_numpy(weight), torch.from_numpy(bias), padding=1)
+    with torch.no_grad():
+        torch.testing.assert_close(torch.nn.functional.pixel_shuffle(twin, r), conv(torch.nn.functional.pixel_shuffle(x, r)),
+                                   rtol=0, atol=1e-5)
 
 
 def test_shaping_leaves_a_crd_shuffle_without_conv_alone():
