@@ -248,6 +248,33 @@ def _same_scale_concats(concat_ops) -> list[set[int]]:
     return [outputs for _, outputs in groups if len(outputs) > 1]
 
 
+def quantized_ranges(model, stats: ActivationStats) -> dict[int, tuple[float, float]]:
+    """The (min, max) each activation tensor of ``model`` (a flatbuffer object) is quantized over.
+
+    The input and the clamp chain are pinned to [0, 1]; concatenations that int8 ties to one
+    scale share the union of their ranges, narrowed by :data:`CONCAT_RANGE`; every range
+    contains 0 (an int8 zero point must be representable).
+    """
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    sg = model.subgraphs[0]
+    pinned = _clamp_chain(model) | {int(sg.inputs[0])}
+    concat_ops = [op for op in sg.operators if flatbuffer_utils.opcode_to_name(model, op.opcodeIndex) == "CONCATENATION"]
+    concat = {int(op.outputs[0]) for op in concat_ops}
+    ranges = dict(stats.ranges)
+    for group in _same_scale_concats(concat_ops):
+        lo, hi = min(ranges[o][0] for o in group), max(ranges[o][1] for o in group)
+        ranges.update({o: (lo, hi) for o in group})
+    out = {}
+    for i, (lo, hi) in ranges.items():
+        if i in pinned:
+            lo, hi = 0.0, 1.0
+        elif i in concat:
+            lo, hi = lo * CONCAT_RANGE, hi * CONCAT_RANGE
+        out[i] = (min(lo, 0.0), max(hi, 0.0))
+    return out
+
+
 def quantize_from_stats(
     float_model: bytes, stats: ActivationStats, io: str = "int8", per_channel: bool = True, bias_correction: bool = True
 ) -> bytes:
@@ -261,20 +288,9 @@ def quantize_from_stats(
     if bias_correction and per_channel:
         _correct_biases(model, stats)
     sg = model.subgraphs[0]
-    pinned = _clamp_chain(model) | {int(sg.inputs[0])}
-    concat_ops = [op for op in sg.operators if flatbuffer_utils.opcode_to_name(model, op.opcodeIndex) == "CONCATENATION"]
-    concat = {int(op.outputs[0]) for op in concat_ops}
-    ranges = dict(stats.ranges)
-    for group in _same_scale_concats(concat_ops):
-        lo, hi = min(ranges[o][0] for o in group), max(ranges[o][1] for o in group)
-        ranges.update({o: (lo, hi) for o in group})
-    for i, (lo, hi) in ranges.items():
-        if i in pinned:
-            lo, hi = 0.0, 1.0
-        elif i in concat:
-            lo, hi = lo * CONCAT_RANGE, hi * CONCAT_RANGE
+    for i, (lo, hi) in quantized_ranges(model, stats).items():
         params = schema.QuantizationParametersT()
-        params.min, params.max = [min(lo, 0.0)], [max(hi, 0.0)]
+        params.min, params.max = [lo], [hi]
         sg.tensors[i].quantization = params
     calibrated = bytes(flatbuffer_utils.convert_object_to_bytearray(model))
     # The call TFLiteConverter.convert() makes for post-training int8 with the MLIR quantizer:

@@ -189,3 +189,33 @@ def test_onnx2tf_messages_stay_off_stdout(tmp_path, monkeypatch, capsys):
     printed, err = capsys.readouterr()
     assert "Traceback" not in printed and "ERROR" not in printed
     assert "Traceback" in err
+
+
+def test_sensitivity_variants_quantize_exactly_one_place(converted, tmp_path):
+    """One activation through int8 and back, or one conv's weights on the int8 grid; nothing else changes."""
+    from converters.tflite import activation_stats, quantized_ranges
+    from converters.tflite_sensitivity import int8_params, probes, variant
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    fp32 = converted["fp32"].read_bytes()
+    crops = random_crops(load_calibration(None).images, 4, 32)
+    ranges = quantized_ranges(flatbuffer_utils.convert_bytearray_to_object(fp32), activation_stats(fp32, crops))
+    found = probes(fp32, ranges)
+    assert sum(p.kind == "weights" for p in found) == summarize(fp32).ops["CONV_2D"]
+    assert all(p.value_range[0] <= 0.0 <= p.value_range[1] for p in found if p.kind == "activation")
+    assert int8_params(0.0, 2.55) == (pytest.approx(0.01), -128) and int8_params(-1.0, 1.0)[1] == 0
+    x = np.random.default_rng(3).random((1, 3, *STATIC), dtype=np.float32)
+    reference = load_runner(converted["fp32"])(x)
+    weights_probe = next(p for p in found if p.kind == "weights")
+    for probe in (next(p for p in found if p.kind == "activation" and p.op_name == "CONV_2D"), weights_probe):
+        path = tmp_path / f"{probe.kind}.tflite"
+        path.write_bytes(variant(fp32, probe))
+        changed = load_runner(path)(x)
+        assert 0 < np.abs(changed - reference).max() < 0.05  # changed, and only by rounding
+        ops = summarize(path.read_bytes()).ops
+        assert ops.get("QUANTIZE", 0) == ops.get("DEQUANTIZE", 0) == (probe.kind == "activation")
+    model = flatbuffer_utils.convert_bytearray_to_object((tmp_path / "weights.tflite").read_bytes())
+    tensor = model.subgraphs[0].tensors[weights_probe.tensor]
+    w = np.frombuffer(bytes(model.buffers[tensor.buffer].data), np.float32).reshape(list(tensor.shape))
+    steps = np.abs(w).reshape(w.shape[0], -1).max(axis=1)[:, None, None, None] / 127.0
+    np.testing.assert_allclose(w / steps, np.round(w / steps), atol=1e-4)  # every weight on its channel's int8 grid

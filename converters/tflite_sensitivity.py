@@ -1,0 +1,133 @@
+"""Which parts of an int8 file cost the quality: each activation and each conv's weights quantized alone.
+
+The full-integer file quantizes everything at once, so its one PSNR drop says nothing about
+where the loss comes from. Here the float file is changed in one place at a time, exactly as
+the int8 file will have it, and everything else is left float:
+
+* an activation: a QUANTIZE (to int8 over the range :func:`~converters.tflite.quantized_ranges`
+  gives it, the same one the int8 file uses) and a DEQUANTIZE inserted after the op producing it,
+  its readers moved to the dequantized copy;
+* a convolution's weights: rounded to per-channel symmetric int8 (``max|w| / 127``, as TFLite
+  does), stored as float again.
+
+The caller scores each variant (Y-PSNR on an evaluation set); the drop of each against the float
+file is that tensor's sensitivity. Drops do not add up exactly to the full file's (errors
+interact), but the ranking says which tensors to fix first.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+_CONVS = ("CONV_2D", "DEPTHWISE_CONV_2D")
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One place to quantize alone: an activation tensor or a conv's weights."""
+
+    kind: str  # "activation" or "weights"
+    op_index: int  # the op producing the activation, or the conv
+    op_name: str
+    tensor: int  # the activation, or the weight tensor
+    conv_number: int | None  # k for the k-th conv of the file (weights, and conv outputs), else None
+    value_range: tuple[float, float] | None = None  # activations: the int8 range
+
+
+def probes(float_model: bytes, ranges: dict[int, tuple[float, float]]) -> list[Probe]:
+    """Every activation with a range (the graph's input and output left out: they are pinned to the
+    8-bit image grid in every file) and every conv's weights, in execution order."""
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.convert_bytearray_to_object(float_model)
+    sg = model.subgraphs[0]
+    edges = {int(sg.inputs[0]), int(sg.outputs[0])}
+    found, convs = [], 0
+    for index, op in enumerate(sg.operators):
+        name = flatbuffer_utils.opcode_to_name(model, op.opcodeIndex)
+        number = None
+        if name in _CONVS:
+            number = convs
+            convs += 1
+            found.append(Probe("weights", index, name, int(op.inputs[1]), number))
+        for out in (int(o) for o in op.outputs):
+            if out in ranges and out not in edges:
+                found.append(Probe("activation", index, name, out, number, ranges[out]))
+    return found
+
+
+def _opcode(model, builtin: int) -> int:
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    for i, code in enumerate(model.operatorCodes):
+        if max(code.builtinCode, code.deprecatedBuiltinCode) == builtin:
+            return i
+    code = schema.OperatorCodeT()
+    code.builtinCode, code.deprecatedBuiltinCode, code.version = builtin, min(builtin, 127), 1
+    model.operatorCodes.append(code)
+    return len(model.operatorCodes) - 1
+
+
+def int8_params(lo: float, hi: float) -> tuple[float, int]:
+    """(scale, zero point) of asymmetric int8 over [lo, hi] (0 inside), zero point nudged to an integer."""
+    scale = (hi - lo) / 255.0 or 1.0
+    return scale, int(np.clip(np.round(-128 - lo / scale), -128, 127))
+
+
+def with_activation_quantized(float_model: bytes, probe: Probe) -> bytes:
+    """``float_model`` with ``probe``'s activation passed through int8 and back."""
+    import copy
+
+    from tensorflow.lite.python import schema_py_generated as schema
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.convert_bytearray_to_object(float_model)
+    sg = model.subgraphs[0]
+    source = sg.tensors[probe.tensor]
+    scale, zero = int8_params(*probe.value_range)
+    made = []
+    for dtype, suffix, quantized in ((schema.TensorType.INT8, "/int8", True), (schema.TensorType.FLOAT32, "/deq", False)):
+        t = copy.deepcopy(source)
+        t.type, t.name = dtype, (source.name or b"t") + suffix.encode()
+        t.quantization = None
+        if quantized:
+            t.quantization = schema.QuantizationParametersT()
+            t.quantization.scale, t.quantization.zeroPoint = [scale], [zero]
+        model.buffers.append(schema.BufferT())
+        t.buffer = len(model.buffers) - 1
+        sg.tensors.append(t)
+        made.append(len(sg.tensors) - 1)
+    q_index, dq_index = made
+    for op in sg.operators:
+        op.inputs = np.array([dq_index if int(i) == probe.tensor else int(i) for i in op.inputs], dtype=np.int32)
+    quantize, dequantize = schema.OperatorT(), schema.OperatorT()
+    quantize.opcodeIndex = _opcode(model, schema.BuiltinOperator.QUANTIZE)
+    quantize.inputs, quantize.outputs = np.array([probe.tensor], np.int32), np.array([q_index], np.int32)
+    dequantize.opcodeIndex = _opcode(model, schema.BuiltinOperator.DEQUANTIZE)
+    dequantize.inputs, dequantize.outputs = np.array([q_index], np.int32), np.array([dq_index], np.int32)
+    sg.operators[probe.op_index + 1:probe.op_index + 1] = [quantize, dequantize]
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+
+
+def with_weights_rounded(float_model: bytes, probe: Probe) -> bytes:
+    """``float_model`` with ``probe``'s conv weights rounded to per-channel symmetric int8."""
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.convert_bytearray_to_object(float_model)
+    tensor = model.subgraphs[0].tensors[probe.tensor]
+    buffer = model.buffers[tensor.buffer]
+    w = np.frombuffer(bytes(buffer.data), np.float32).reshape(list(tensor.shape))
+    axis = 3 if probe.op_name == "DEPTHWISE_CONV_2D" else 0  # the output-channel axis (1HWO / OHWI)
+    moved = np.moveaxis(w, axis, 0)
+    scale = np.abs(moved).reshape(moved.shape[0], -1).max(axis=1) / 127.0
+    scale[scale == 0] = 1.0
+    shape = (-1,) + (1,) * (moved.ndim - 1)
+    rounded = np.moveaxis(np.round(moved / scale.reshape(shape)) * scale.reshape(shape), 0, axis)
+    buffer.data = np.frombuffer(rounded.astype(np.float32).tobytes(), np.uint8)
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+
+
+def variant(float_model: bytes, probe: Probe) -> bytes:
+    """The float file with ``probe`` alone quantized."""
+    return (with_activation_quantized if probe.kind == "activation" else with_weights_rounded)(float_model, probe)
