@@ -58,8 +58,10 @@ MAX_RANK = 4
 #: x0.7 31.844 / 28.413. Other tensors are best at plain min/max (residual ADDs at x0.85: -0.9 dB).
 CONCAT_RANGE = 0.75
 
-#: Ops through which a tensor reaches the output only via the [0, 1] clamp.
-_CLAMP_OPS = frozenset({"RELU", "MINIMUM", "MAXIMUM", "RELU_0_TO_1"})
+#: Ops through which a tensor reaches the output only via the [0, 1] clamp: the clamp's own ops, and
+#: DEPTH_TO_SPACE, which moves values without changing them (after the sub-pixel exit conv it sits
+#: between that conv and the clamp; int8 gives its input and output one scale anyway).
+_CLAMP_OPS = frozenset({"RELU", "MINIMUM", "MAXIMUM", "RELU_0_TO_1", "DEPTH_TO_SPACE"})
 
 
 def onnx_to_keras(onnx_path: str | os.PathLike[str], workdir: str | os.PathLike[str]):
@@ -119,7 +121,8 @@ def _activation_tensors(model) -> list[int]:
 
 
 def _clamp_chain(model) -> set[int]:
-    """The output tensor and the tensors that reach it only through clamp ops (RELU, MINIMUM, ...)."""
+    """The output tensor and the tensors that reach it only through clamp ops (RELU, MINIMUM, ...) and
+    value-preserving ones (DEPTH_TO_SPACE)."""
     from tensorflow.lite.tools import flatbuffer_utils
 
     sg = model.subgraphs[0]
