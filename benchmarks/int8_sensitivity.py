@@ -56,30 +56,33 @@ def _stage_names(weights: str | None, scale: int) -> list[str]:
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
-    import numpy as np
-
-    from converters import tflite
-    from converters.tflite_runner import load_runner
-    from converters.tflite_sensitivity import probes, variant
     from pcarn_mobile.data import load_eval_set
-    from pcarn_mobile.evaluation import evaluate_runner
-    from pcarn_mobile.export import export
     from pcarn_mobile.export.calibration import load_calibration, random_crops
-    from pcarn_mobile.export.options import DEFAULT_CALIB_COUNT
-    from tensorflow.lite.tools import flatbuffer_utils
 
-    weights = _weights(args.weights)
+    weights = _weights(args.weights)  # every input checked before TensorFlow is imported
     shared = shared_dir()
     data = args.data or (str(shared / "data" / "Set5" / f"x{args.scale}") if shared else None)
     if data is None:
         raise UserError("--data is needed when the shared data ($PCARN_SHARED or ../shared) is absent")
     pairs = load_eval_set(data, args.scale)
+    photos = load_calibration(args.calib)
+
+    import numpy as np
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    from converters import tflite
+    from converters.tflite_runner import load_runner
+    from converters.tflite_sensitivity import probes, variant
+    from pcarn_mobile.evaluation import evaluate_runner
+    from pcarn_mobile.export import export
+    from pcarn_mobile.export.options import DEFAULT_CALIB_COUNT
+
     stages = _stage_names(weights, args.scale)
     with tempfile.TemporaryDirectory() as scratch:
         made = export(target="tflite", weights=weights, scale=args.scale, dynamic=True, precision="fp32", out=scratch)
         float_model = made.files[0].path.read_bytes()
         crops = [c if c.ndim == 4 else c[None] for c in
-                 random_crops(load_calibration(args.calib).images, DEFAULT_CALIB_COUNT)]
+                 random_crops(photos.images, DEFAULT_CALIB_COUNT)]
         stats = tflite.activation_stats(float_model, crops)
         ranges = tflite.quantized_ranges(flatbuffer_utils.convert_bytearray_to_object(float_model), stats)
 

@@ -90,3 +90,10 @@ def test_bad_options_are_one_line(capsys, monkeypatch, tmp_path: Path):
     assert "needs ../shared" in cli_error(tradeoff.main, [], capsys)
     monkeypatch.setattr(tradeoff, "shared_dir", lambda: tmp_path)
     assert "does not exist" in cli_error(tradeoff.main, ["--out", str(tmp_path / "no" / "R.md")], capsys)
+
+
+def test_sensitivity_refuses_bad_input_before_any_work(capsys, tmp_path: Path):
+    from benchmarks import int8_sensitivity
+
+    assert "--weights nope.pth: no such file" in cli_error(int8_sensitivity.main, ["--weights", "nope.pth"], capsys)
+    assert "data folder not found" in cli_error(int8_sensitivity.main, ["--data", str(tmp_path / "absent")], capsys)
