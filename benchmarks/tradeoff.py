@@ -3,8 +3,10 @@
 One command rebuilds the whole study, each step cached in ``--work`` so that a stopped run picks
 up where it was:
 
-1. **weights for every group count**: ``train --groups G --init`` the embedded default weights,
-   with one step budget (``DERIVE``) for all seven, so the quality column is comparable;
+1. **weights for every group count**: more groups than the default's 4 come from ``train --groups G
+   --init`` the embedded default weights with one step budget (``DERIVE``), so their quality column
+   compares; groups 1, 2 and 4 are the default weights' exact function (``--finetune-all``: the same
+   budget for them too);
 2. **files**: each group count's weights as fp32 and int8 TFLite files (the default 128x128
    tile), and the default weights at every tile size of the tile table; the default weights as
    ONNX too, for the runtime comparison;
@@ -39,6 +41,7 @@ DEFAULT_WEIGHTS = ROOT / "pcarn_mobile" / "weights" / "pcarn_m_g4.pt"
 #: 32-px patches, x2/x3/x4 in turn); about 8 minutes per group count on a 2-core CPU, plus 2 to 3 for the refit of more groups.
 DERIVE = {"steps": 600, "lr": 2e-4, "decay_every": 200, "gamma": 0.5, "ema": 0.99, "seed": 0}
 TRAIN_SETS = ("T91", "SunHays80")
+DEFAULT_GROUPS = 4
 TILES = (64, 96, 128, 192, 256)
 PRESET = "720p-x4"
 SCALE = 4
@@ -59,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=2, help="threads of every latency run (default 2)")
     p.add_argument("--runs", type=int, default=5, help="timed frames per file (default 5)")
     p.add_argument("--remeasure", action="store_true", help="time again even where a latency JSON exists")
+    p.add_argument("--finetune-all", action="store_true",
+                   help="fine-tune groups 1, 2 and 4 with the same budget too (default: the default weights' exact "
+                        "function, which needs no training; about 30 min more here)")
     return p
 
 
@@ -95,10 +101,31 @@ def derived(run: Path) -> bool:
     return (run / "best.pt").is_file() and log.is_file() and f"\n{DERIVE['steps']}," in log.read_text()
 
 
-def derive(groups: list[int], work: Path, data: Path) -> dict[int, Path]:
+def exact_checkpoint(groups: int, path: Path) -> Path:
+    """The default weights regrouped to ``groups`` (at most theirs): the same function, no training."""
+    from pcarn_mobile.models import build_model
+    from pcarn_mobile.models.regroup import regroup_into
+    from pcarn_mobile.weights import Header, load_weights, save_checkpoint
+
+    if not path.is_file():
+        source = load_weights(DEFAULT_WEIGHTS)
+        h = source.header
+        target = build_model(h.arch, groups, h.scales, h.channels)
+        regroup_into(source.model, target)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_checkpoint(path, target, Header(h.arch, groups, h.scales, h.channels), {"derived": "regrouped, exact"})
+    return path
+
+
+def derive(groups: list[int], work: Path, data: Path, finetune_all: bool = False) -> dict[int, Path]:
+    """Weights per group count: more groups than the default's are refitted and fine-tuned with
+    ``DERIVE``; the default's own count and fewer are its exact function unless ``finetune_all``."""
     weights = {}
     for g in groups:
         run = work / f"g{g}"
+        if g <= DEFAULT_GROUPS and not finetune_all:
+            weights[g] = exact_checkpoint(g, work / f"exact-g{g}.pt")
+            continue
         if not derived(run):
             resume = (run / "last.pt").is_file()
             cmd = ([sys.executable, "-m", "pcarn_mobile.train", "--out", str(run), "--resume"] if resume
@@ -177,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     if not out.parent.is_dir():
         raise UserError(f"--out {out}: folder {out.parent} does not exist")
     work.mkdir(parents=True, exist_ok=True)
-    weights = derive(groups, work, data)
+    weights = derive(groups, work, data, args.finetune_all)
     group_files = {g: convert(w, work / "files" / f"g{g}", "tflite", "fp32,int8", 128) for g, w in weights.items()}
     tile_files = {t: convert(DEFAULT_WEIGHTS, work / "tiles" / f"t{t}", "tflite", "fp32,int8", t) for t in tiles}
     onnx = convert(DEFAULT_WEIGHTS, work / "files" / "default-onnx", "onnx", "fp32", 128)
@@ -188,7 +215,8 @@ def main(argv: list[str] | None = None) -> int:
         "groups": latency([f for fs in group_files.values() for f in fs], work / "latency-groups.json", args),
         "tiles": latency([f for fs in tile_files.values() for f in fs], work / "latency-tiles.json", args),
     }
-    study = {"derive": {**DERIVE, "data": list(TRAIN_SETS)}, "groups": groups, "tiles": tiles, "quality": scores,
+    finetuned = [g for g in groups if g > DEFAULT_GROUPS or args.finetune_all]
+    study = {"derive": {**DERIVE, "data": list(TRAIN_SETS), "finetuned": finetuned}, "groups": groups, "tiles": tiles, "quality": scores,
              "sizes": {str(g): {f.name: f.stat().st_size for f in fs} for g, fs in group_files.items()},
              "latency": measured, "threads": args.threads, "preset": PRESET}
     study["complexity"] = complexity(groups)

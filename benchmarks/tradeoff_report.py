@@ -134,6 +134,15 @@ def _save(fig: Any, path: Path) -> None:
         fig.savefig(tmp, dpi=110, bbox_inches="tight")
 
 
+def _exact_note(study: dict[str, Any]) -> str:
+    exact = [g for g in study["groups"] if g not in study["derive"]["finetuned"]]
+    if not exact:
+        return ""
+    return (f"Groups {', '.join(map(str, exact))}: the default weights' exact function (fewer groups: kernels on the "
+            "block diagonal), not fine-tuned, so their quality is a floor that fine-tuning could only raise "
+            "(`--finetune-all` gives them the same budget). ")
+
+
 def section(study: dict[str, Any], folder: Path) -> str:
     """The generated Markdown (and the PNGs, written into ``folder``)."""
     draw(study, folder)
@@ -155,11 +164,11 @@ def section(study: dict[str, Any], folder: Path) -> str:
         "| --- | --- | --- | --- | --- | --- | --- |", *runtime_lines, "",
         "; ".join(f"{k}: **{v:.2f}**" for k, v in ratios.items()) + ".",
         "", "### Group count", "",
-        f"Weights: each group count derived from the embedded default weights (groups 4) by "
-        f"`train --groups G --init`, then fine-tuned {d['steps']} steps (batch 16, 32-px patches, x2/x3/x4 in turn; "
-        f"lr {d['lr']:g}, halved every {d['decay_every']} steps, weight average {d['ema']}) on "
-        f"{' + '.join(d['data'])}: the same budget for all, so the columns compare. Fewer groups start as the "
-        f"same function; more groups start from the cut and least-squares-refitted network (README). "
+        f"Weights: derived from the embedded default weights (groups 4) by `train --groups G --init`. "
+        f"Fine-tuned {d['steps']} steps each (batch 16, 32-px patches, x2/x3/x4 in turn; lr {d['lr']:g}, halved "
+        f"every {d['decay_every']} steps, weight average {d['ema']}; on {' + '.join(d['data'])}), the same budget: "
+        f"groups {', '.join(map(str, d['finetuned'])) or 'none'}, which start from the cut and least-squares-refitted "
+        f"network (README). {_exact_note(study)}",
         f"Files: the default 128x128 tile, tiled over the frame with a {DEFAULT_OVERLAP}-px overlap.", "",
         "| groups | parameters | Mult-Adds (G) | fp32 KB | int8 KB | fp32 ms | int8 ms | Set5 x4 dB | Set14 x4 dB |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",

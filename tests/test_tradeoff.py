@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import torch
 
 from benchmarks import tradeoff
 from benchmarks.tradeoff_report import PLOTS, group_table, runtime_rows, section, tile_table
@@ -36,7 +37,7 @@ def study() -> dict[str, Any]:
                   for t in (64, 128) for p in ("fp32", "int8")])
     quality = {str(g): {"Set5": 31.0 - 0.1 * i, "Set14": 28.0 - 0.1 * i} for i, g in enumerate(groups)}
     quality["default"] = {"Set5": 31.06, "Set14": 27.9, "Set5_bicubic": 28.42, "Set14_bicubic": 26.0}
-    return {"derive": {**tradeoff.DERIVE, "data": ["T91"]}, "groups": groups, "tiles": [64, 128], "quality": quality,
+    return {"derive": {**tradeoff.DERIVE, "data": ["T91"], "finetuned": [64]}, "groups": groups, "tiles": [64, 128], "quality": quality,
             "sizes": {str(g): {f"g{g}_fp32.tflite": 1_700_000 // g, f"g{g}_int8.tflite": 500_000 // g} for g in groups},
             "latency": {"runtimes": runtimes, "groups": grouped, "tiles": tiled}, "threads": 2, "preset": "720p-x4",
             "complexity": tradeoff.complexity(groups)}
@@ -67,7 +68,8 @@ def test_section_writes_the_plots_and_every_table(study, tmp_path: Path):
     for name in PLOTS.values():
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f"]({name})" in text
     assert "| 64 | " in text and "| 128x128 | 8 | 2.28x |" in text and "| bicubic |" in text
-    assert f"fine-tuned {tradeoff.DERIVE['steps']} steps" in text and "test box" in text
+    assert f"Fine-tuned {tradeoff.DERIVE['steps']} steps each" in text and "test box" in text
+    assert "groups 64, which start from the cut" in text and "Groups 1, 4: the default weights' exact function" in text
 
 
 def test_derived_means_the_whole_budget_ran(tmp_path: Path):
@@ -81,6 +83,18 @@ def test_derived_means_the_whole_budget_ran(tmp_path: Path):
     cmd = tradeoff.derive_command(8, run, tmp_path)
     assert cmd[cmd.index("--groups") + 1] == "8" and cmd[cmd.index("--steps") + 1] == str(tradeoff.DERIVE["steps"])
     assert cmd[cmd.index("--init") + 1] == str(tradeoff.DEFAULT_WEIGHTS) and "--val" in cmd
+
+
+def test_the_default_and_fewer_groups_are_the_exact_function(tmp_path: Path):
+    from pcarn_mobile.weights import load_weights
+
+    weights = tradeoff.derive([1, 4], tmp_path, tmp_path)  # no training run: nothing under tmp_path/g1
+    assert not (tmp_path / "g1").exists()
+    one, four = load_weights(weights[1]).model.eval(), load_weights(weights[4]).model.eval()
+    assert load_weights(weights[1]).header.groups == 1
+    x = torch.rand(1, 3, 12, 12)
+    with torch.no_grad():
+        torch.testing.assert_close(one(x, 4), four(x, 4), rtol=0, atol=1e-5)
 
 
 def test_bad_options_are_one_line(capsys, monkeypatch, tmp_path: Path):
