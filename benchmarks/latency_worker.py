@@ -34,7 +34,8 @@ from pcarn_mobile.tiling import upscale_array
 
 #: Square sizes of the float32 GEMM probe (``torch.mm``): large enough to reach the machine's rate.
 GEMM_SIZES: tuple[int, ...] = (1024, 2048)
-_GEMM_REPEATS = 3
+_GEMM_REPEATS = 5
+_GEMM_SETTLE_S = 1.0
 
 
 class TimedRunner:
@@ -147,9 +148,13 @@ def xnnpack_delegation(interpreter: Any) -> dict[str, Any]:
 
 def gemm_gflops(threads: list[int], sizes: tuple[int, ...] = GEMM_SIZES) -> dict[int, float]:
     """This machine's single-precision GEMM rate per thread count: the best ``torch.mm`` of square
-    float32 matrices (2 n^3 FLOPs), after one untimed product per size."""
+    float32 matrices (2 n^3 FLOPs), after one untimed product per size. It starts after a pause,
+    so that the model workers' idle runtime threads (OpenMP and ONNX Runtime pools spin for up to
+    ~200 ms after their last work) are asleep: without it, a run with a PyTorch worker read 162
+    GFLOP/s where runs without one read 249 to 262 on the same machine."""
     import torch
 
+    time.sleep(_GEMM_SETTLE_S)
     rates = {}
     for t in threads:
         torch.set_num_threads(t)
