@@ -112,6 +112,7 @@ def draw(study: dict[str, Any], folder: Path) -> None:
     for key, label in (("fp32_ms", "TFLite fp32"), ("int8_ms", "TFLite int8")):
         ax.plot([r["groups"] for r in groups], [r[key] for r in groups], "o-", label=label)
     ax.set_xscale("log", base=2)
+    ax.set_xticks([r["groups"] for r in groups], [str(r["groups"]) for r in groups])
     ax.set_xlabel("group count")
     ax.set_ylabel(f"ms per 720p x4 frame ({study['threads']} threads)")
     ax.set_title("Host latency against group count")
@@ -177,9 +178,10 @@ def section(study: dict[str, Any], folder: Path) -> str:
         parts.append(f"| {r['groups']} | {r['params']:,} | {r['mult_adds'] / 1e9:.2f} | {r['fp32_kb']:.0f} | "
                      f"{r['int8_kb']:.0f} | {_cell(r['fp32_ms'], '.0f')} | {_cell(r['int8_ms'], '.0f')} | "
                      f"{r['set5']:.2f} | {r['set14']:.2f} |")
-    parts += [f"| 4, embedded default (not fine-tuned) | | | | | | | {q['default']['Set5']:.2f} | "
-              f"{q['default']['Set14']:.2f} |",
-              f"| bicubic | | | | | | | {q['default']['Set5_bicubic']:.2f} | {q['default']['Set14_bicubic']:.2f} |",
+    if 4 in study["derive"]["finetuned"]:
+        parts.append(f"| 4, embedded default (not fine-tuned) | | | | | | | {q['default']['Set5']:.2f} | "
+                     f"{q['default']['Set14']:.2f} |")
+    parts += [f"| bicubic | | | | | | | {q['default']['Set5_bicubic']:.2f} | {q['default']['Set14_bicubic']:.2f} |",
               "", f"![Y-PSNR against Mult-Adds per group count]({PLOTS['quality']})",
               f"![latency against group count]({PLOTS['latency']})",
               "", "### Tile size (groups 4, default weights)", "",
