@@ -164,6 +164,42 @@ def _equal_split(model: onnx.ModelProto, tensor: str, parts: list[str], name: st
     return helper.make_node("Split", [tensor], parts, axis=1, name=name, **extra)
 
 
+#: Most operands of one SPLIT or CONCATENATION: XNNPACK delegates even splits into 2 to 4 and
+#: concatenations of 2 to 5, so the per-group ones of more than 4 groups are written as trees
+#: (exact; without it a file of 8 to 64 groups runs in three partitions with these ops on the CPU).
+MAX_OPERANDS = 4
+
+
+def _ways(n: int) -> int:
+    return MAX_OPERANDS if n % MAX_OPERANDS == 0 else 2
+
+
+def _split_tree(model: onnx.ModelProto, g: Graph, tensor: str, parts: list[str], base: str) -> list[onnx.NodeProto]:
+    """``tensor`` split equally into ``parts`` (channel order kept) by splits of at most MAX_OPERANDS outputs."""
+    if len(parts) <= MAX_OPERANDS:
+        return [_equal_split(model, tensor, parts, g.unique_name(f"{base}_split"))]
+    ways = _ways(len(parts))
+    chunk = len(parts) // ways
+    mids = [g.unique_name(f"{base}_chunk{i}") for i in range(ways)]
+    nodes = [_equal_split(model, tensor, mids, g.unique_name(f"{base}_split"))]
+    for i, mid in enumerate(mids):
+        nodes += _split_tree(model, g, mid, parts[i * chunk:(i + 1) * chunk], mid)
+    return nodes
+
+
+def _concat_tree(g: Graph, inputs: list[str], output: str, base: str) -> list[onnx.NodeProto]:
+    """``inputs`` concatenated along channels into ``output`` by concatenations of at most MAX_OPERANDS inputs."""
+    if len(inputs) <= MAX_OPERANDS:
+        return [helper.make_node("Concat", inputs, [output], axis=1, name=g.unique_name(f"{base}_concat"))]
+    ways = _ways(len(inputs))
+    chunk = len(inputs) // ways
+    mids = [g.unique_name(f"{base}_cat{i}") for i in range(ways)]
+    nodes = []
+    for i, mid in enumerate(mids):
+        nodes += _concat_tree(g, inputs[i * chunk:(i + 1) * chunk], mid, mid)
+    return nodes + [helper.make_node("Concat", mids, [output], axis=1, name=g.unique_name(f"{base}_concat"))]
+
+
 def crd_to_dcr(model: onnx.ModelProto) -> int:
     """Turns every CRD DepthToSpace fed (through channelwise ops) by a Conv into DCR; returns the count.
 
@@ -212,12 +248,12 @@ def crd_to_dcr(model: onnx.ModelProto) -> int:
         base = d2s.name or "depth_to_space"
         parts = [g.unique_name(f"{base}_part{k}") for k in range(groups)]
         shuffled = [g.unique_name(f"{base}_d2s{k}") for k in range(groups)]
-        new_nodes = [_equal_split(model, d2s.input[0], parts, g.unique_name(f"{base}_split"))]
+        new_nodes = _split_tree(model, g, d2s.input[0], parts, base)
         for k in range(groups):
             new_nodes.append(helper.make_node(
                 "DepthToSpace", [parts[k]], [shuffled[k]], blocksize=r, mode="DCR", name=g.unique_name(f"{base}_g{k}")
             ))
-        new_nodes.append(helper.make_node("Concat", shuffled, [d2s.output[0]], axis=1, name=g.unique_name(f"{base}_concat")))
+        new_nodes += _concat_tree(g, shuffled, d2s.output[0], base)
         g.graph.node.remove(d2s)
         for offset, n in enumerate(new_nodes):
             g.graph.node.insert(index + offset, n)

@@ -94,3 +94,16 @@ def test_shaping_leaves_a_crd_shuffle_without_conv_alone():
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     assert shape_for_tflite(model)["crd_to_dcr"] == 0
     assert helper.get_attribute_value(model.graph.node[0].attribute[1]) in (b"CRD", "CRD")
+
+
+@pytest.mark.parametrize("groups", [8, 64])
+def test_many_groups_split_and_concatenate_in_trees_xnnpack_takes(tmp_path, groups):
+    torch.manual_seed(groups)
+    deploy = SRDeploy(build_model("pcarn_m", groups=groups), 4).eval()
+    model, _ = export_onnx(deploy, tmp_path / "m.onnx", (16, 20))
+    operands = [len(n.output) if n.op_type == "Split" else len(n.input)
+                for n in model.graph.node if n.op_type in ("Split", "Concat")]
+    assert max(operands) <= 4  # XNNPACK: even splits into 2-4, concatenations of 2-5
+    assert sum(n.op_type == "DepthToSpace" for n in model.graph.node) == groups + 1  # per group, then the exit's
+    x = np.random.default_rng(4).random((1, 3, 16, 20), dtype=np.float32)
+    np.testing.assert_allclose(load_runner(tmp_path / "m.onnx")(x), _torch(deploy, x), atol=2e-5)
