@@ -28,8 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from pcarn_mobile.errors import CliParser, UserError, run_cli
+from pcarn_mobile.export.options import DEFAULT_INPUT_SIZE
 from pcarn_mobile.fileio import sha256_of, write_json, write_text
-from pcarn_mobile.models import VALID_GROUPS
+from pcarn_mobile.archinfo import VALID_GROUPS
 from pcarn_mobile.shared import shared_dir
 
 from . import mdsection
@@ -42,6 +43,8 @@ DEFAULT_WEIGHTS = ROOT / "pcarn_mobile" / "weights" / "pcarn_m_g4.pt"
 DERIVE = {"steps": 600, "lr": 2e-4, "decay_every": 200, "gamma": 0.5, "ema": 0.99, "seed": 0}
 TRAIN_SETS = ("T91", "SunHays80")
 DEFAULT_GROUPS = 4
+#: The tile side ``convert`` writes by default, what the group and runtime tables use.
+DEFAULT_TILE = DEFAULT_INPUT_SIZE[0]
 TILES = (64, 96, 128, 192, 256)
 PRESET = "720p-x4"
 SCALE = 4
@@ -103,27 +106,28 @@ def derived(run: Path) -> bool:
 
 def exact_checkpoint(groups: int, path: Path) -> Path:
     """The default weights regrouped to ``groups`` (at most theirs): the same function, no training."""
-    from pcarn_mobile.models import build_model
-    from pcarn_mobile.models.regroup import regroup_into
-    from pcarn_mobile.weights import Header, load_weights, save_checkpoint
+    from pcarn_mobile.weights import load_weights, save_checkpoint
 
     if not path.is_file():
-        source = load_weights(DEFAULT_WEIGHTS)
-        h = source.header
-        target = build_model(h.arch, groups, h.scales, h.channels)
-        regroup_into(source.model, target)
+        target, header, _ = load_weights(DEFAULT_WEIGHTS).regrouped(groups)
         path.parent.mkdir(parents=True, exist_ok=True)
-        save_checkpoint(path, target, Header(h.arch, groups, h.scales, h.channels), {"derived": "regrouped, exact"})
+        save_checkpoint(path, target, header, {"derived": "regrouped, exact"})
     return path
 
 
+def fine_tuned(groups: int, finetune_all: bool) -> bool:
+    """Whether the study fine-tunes ``groups``: more groups than the default's always (the cut network
+    needs it), the default's own count and fewer only with ``--finetune-all`` (they start exact)."""
+    return groups > DEFAULT_GROUPS or finetune_all
+
+
 def derive(groups: list[int], work: Path, data: Path, finetune_all: bool = False) -> dict[int, Path]:
-    """Weights per group count: more groups than the default's are refitted and fine-tuned with
-    ``DERIVE``; the default's own count and fewer are its exact function unless ``finetune_all``."""
+    """Weights per group count: fine-tuned with ``DERIVE`` where :func:`fine_tuned`, else the default
+    weights' exact function."""
     weights = {}
     for g in groups:
         run = work / f"g{g}"
-        if g <= DEFAULT_GROUPS and not finetune_all:
+        if not fine_tuned(g, finetune_all):
             weights[g] = exact_checkpoint(g, work / f"exact-g{g}.pt")
             continue
         if not derived(run):
@@ -148,6 +152,12 @@ def convert(weights: Path, out: Path, target: str, precisions: str, tile: int) -
     if mismatched:
         raise UserError(f"{out}: {mismatched[0]} failed its parity check; the study times only verified files")
     return files
+
+
+def default_tflite(work: Path, tile: int) -> list[Path]:
+    """The default weights' fp32 and int8 files at ``tile`` (one folder per tile: the tile table and the
+    runtime comparison share the 128x128 pair)."""
+    return convert(DEFAULT_WEIGHTS, work / "tiles" / f"t{tile}", "tflite", "fp32,int8", tile)
 
 
 def quality(weights: dict[int, Path], work: Path, data: Path) -> dict[str, Any]:
@@ -205,21 +215,20 @@ def main(argv: list[str] | None = None) -> int:
         raise UserError(f"--out {out}: folder {out.parent} does not exist")
     work.mkdir(parents=True, exist_ok=True)
     weights = derive(groups, work, data, args.finetune_all)
-    group_files = {g: convert(w, work / "files" / f"g{g}", "tflite", "fp32,int8", 128) for g, w in weights.items()}
-    tile_files = {t: convert(DEFAULT_WEIGHTS, work / "tiles" / f"t{t}", "tflite", "fp32,int8", t) for t in tiles}
-    onnx = convert(DEFAULT_WEIGHTS, work / "files" / "default-onnx", "onnx", "fp32", 128)
-    default_tflite = convert(DEFAULT_WEIGHTS, work / "files" / "default", "tflite", "fp32,int8", 128)
+    group_files = {g: convert(w, work / "files" / f"g{g}", "tflite", "fp32,int8", DEFAULT_TILE) for g, w in weights.items()}
+    tile_files = {t: default_tflite(work, t) for t in tiles}
+    onnx = convert(DEFAULT_WEIGHTS, work / "files" / "default-onnx", "onnx", "fp32", DEFAULT_TILE)
     scores = quality(weights, work, data)
     measured = {
-        "runtimes": latency([*default_tflite, *onnx], work / "latency-runtimes.json", args, ("torch",)),
+        "runtimes": latency([*default_tflite(work, DEFAULT_TILE), *onnx], work / "latency-runtimes.json", args,
+                            ("torch",)),
         "groups": latency([f for fs in group_files.values() for f in fs], work / "latency-groups.json", args),
         "tiles": latency([f for fs in tile_files.values() for f in fs], work / "latency-tiles.json", args),
     }
-    finetuned = [g for g in groups if g > DEFAULT_GROUPS or args.finetune_all]
-    study = {"derive": {**DERIVE, "data": list(TRAIN_SETS), "finetuned": finetuned}, "groups": groups, "tiles": tiles, "quality": scores,
-             "sizes": {str(g): {f.name: f.stat().st_size for f in fs} for g, fs in group_files.items()},
-             "latency": measured, "threads": args.threads, "preset": PRESET}
-    study["complexity"] = complexity(groups)
+    finetuned = [g for g in groups if fine_tuned(g, args.finetune_all)]
+    study = {"derive": {**DERIVE, "data": list(TRAIN_SETS), "finetuned": finetuned}, "groups": groups, "tiles": tiles,
+             "quality": scores, "sizes": {str(g): {f.name: f.stat().st_size for f in fs} for g, fs in group_files.items()},
+             "latency": measured, "threads": args.threads, "preset": PRESET, "complexity": complexity(groups)}
     write_json(work / "study.json", study)
     generated = section(study, out.parent)
     write_text(out, mdsection.merge(out.read_text() if out.exists() else None, generated, OWNER,

@@ -6,25 +6,26 @@ can be regenerated from a saved ``study.json`` without timing anything again.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from pcarn_mobile.archinfo import DEFAULT_OVERLAP, RECEPTIVE_RADIUS
 from pcarn_mobile.fileio import atomic_path
 
+from .latency import PRESETS
+
 OWNER = "benchmarks.tradeoff"
-#: The 720p-x4 frame: LR input (H, W) and output megapixels.
-FRAME_LR = (180, 320)
-FRAME_MP = 1280 * 720 / 1e6
 PLOTS = {"quality": "tradeoff-quality.png", "latency": "tradeoff-latency.png", "tiles": "tradeoff-tiles.png"}
 
 
-def frame_p50(result: dict[str, Any]) -> float:
-    """Milliseconds per 720p frame: all tiles of a fixed-size file, or the one inference of a dynamic one."""
-    return (result.get("frame_ms") or result["latency_ms"])["p50"]
+def frame_ms(result: dict[str, Any], stat: str = "p50") -> float:
+    """Milliseconds per preset frame: all tiles of a fixed-size file, or the one inference of a dynamic one."""
+    return (result.get("frame_ms") or result["latency_ms"])[stat]
 
 
-def frame_min(result: dict[str, Any]) -> float:
-    return (result.get("frame_ms") or result["latency_ms"])["min"]
+def frame(study: dict[str, Any]) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The study's preset frame: LR input (H, W) and SR output (H, W)."""
+    (h, w), scale = PRESETS[study["preset"]]
+    return (h, w), (h * scale, w * scale)
 
 
 def _find(doc: dict[str, Any], **match: Any) -> dict[str, Any] | None:
@@ -42,15 +43,15 @@ def runtime_rows(doc: dict[str, Any]) -> tuple[list[str], dict[str, float]]:
             rows.append(f"| {r['model']} | {r['runtime']} | failed: {r.get('error', '')} | | | | |")
             continue
         frac = f"{100 * r['gemm_fraction']:.0f} %" if "gemm_fraction" in r else "-"
-        rows.append(f"| {r['model']} | {r['runtime']} {r['precision']} | {frame_p50(r):.0f} | {frame_min(r):.0f} | "
+        rows.append(f"| {r['model']} | {r['runtime']} {r['precision']} | {frame_ms(r):.0f} | {frame_ms(r, 'min'):.0f} | "
                     f"{r.get('tiles_per_frame', 1)} | {2 * r['gmacs_per_s']:.1f} | {frac} |")
     fp32, int8 = _find(doc, format="tflite", precision="fp32"), _find(doc, format="tflite", precision="int8")
     ort = _find(doc, format="onnx")
     ratios = {}
     if fp32 and ort:
-        ratios["tflite fp32 / onnxruntime"] = frame_p50(fp32) / frame_p50(ort)
+        ratios["tflite fp32 / onnxruntime"] = frame_ms(fp32) / frame_ms(ort)
     if fp32 and int8:
-        ratios["tflite int8 / fp32"] = frame_p50(int8) / frame_p50(fp32)
+        ratios["tflite int8 / fp32"] = frame_ms(int8) / frame_ms(fp32)
     if fp32 and "gemm_fraction" in fp32:
         ratios["tflite fp32 share of GEMM"] = fp32["gemm_fraction"]
     return rows, ratios
@@ -66,7 +67,7 @@ def group_table(study: dict[str, Any]) -> list[dict[str, Any]]:
         rows.append({"groups": g, **study["complexity"][str(g)],
                      "fp32_kb": next((v for k, v in sizes.items() if k.endswith("_fp32.tflite")), 0) / 1024,
                      "int8_kb": next((v for k, v in sizes.items() if k.endswith("_int8.tflite")), 0) / 1024,
-                     "fp32_ms": frame_p50(fp32) if fp32 else None, "int8_ms": frame_p50(int8) if int8 else None,
+                     "fp32_ms": frame_ms(fp32) if fp32 else None, "int8_ms": frame_ms(int8) if int8 else None,
                      "set5": q[str(g)]["Set5"], "set14": q[str(g)]["Set14"]})
     return rows
 
@@ -74,13 +75,14 @@ def group_table(study: dict[str, Any]) -> list[dict[str, Any]]:
 def tile_table(study: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per tile side: tiles per frame and milliseconds per output megapixel."""
     doc, rows = study["latency"]["tiles"], []
+    (lr_h, lr_w), (sr_h, sr_w) = frame(study)
     for t in study["tiles"]:
         fp32, int8 = _find(doc, input=[t, t], precision="fp32"), _find(doc, input=[t, t], precision="int8")
         tiles = (fp32 or int8 or {}).get("tiles_per_frame")
-        computed = None if tiles is None else tiles * t * t / (FRAME_LR[0] * FRAME_LR[1])
+        computed = None if tiles is None else tiles * t * t / (lr_h * lr_w)
         rows.append({"tile": t, "tiles": tiles, "computed": computed,
-                     "fp32": frame_p50(fp32) / FRAME_MP if fp32 else None,
-                     "int8": frame_p50(int8) / FRAME_MP if int8 else None})
+                     "fp32": frame_ms(fp32) / (sr_h * sr_w / 1e6) if fp32 else None,
+                     "int8": frame_ms(int8) / (sr_h * sr_w / 1e6) if int8 else None})
     return rows
 
 
@@ -96,43 +98,39 @@ def draw(study: dict[str, Any], folder: Path) -> None:
     import matplotlib.pyplot as plt
 
     groups, tiles = group_table(study), tile_table(study)
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for key, label in (("set5", "Set5 x4"), ("set14", "Set14 x4")):
-        ax.plot([r["mult_adds"] / 1e9 for r in groups], [r[key] for r in groups], "o-", label=label)
+
+    def plot(rows: list[dict[str, Any]], x: Any, series: tuple[tuple[str, str], ...], xlabel: str, ylabel: str,
+             title: str, name: str, style: Callable[[Any], None] = lambda ax: None) -> None:
+        fig, ax = plt.subplots(figsize=(6, 4))
+        for key, label in series:
+            ax.plot([x(r) for r in rows], [r[key] for r in rows], "o-", label=label)
+        style(ax)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.set_title(title)
+        ax.legend()
+        with atomic_path(folder / PLOTS[name], suffix=".png") as tmp:
+            fig.savefig(tmp, dpi=110, bbox_inches="tight")
+        plt.close(fig)
+
+    def group_labels(ax: Any) -> None:
         for r in groups:
-            ax.annotate(f"g{r['groups']}", (r["mult_adds"] / 1e9, r[key]), fontsize=7, xytext=(3, 3),
-                        textcoords="offset points")
-    ax.set_xlabel("Mult-Adds for a 1280x720 x4 output (G)")
-    ax.set_ylabel("Y-PSNR (dB)")
-    ax.set_title("Quality against cost, per group count")
-    ax.legend()
-    _save(fig, folder / PLOTS["quality"])
+            for key in ("set5", "set14"):
+                ax.annotate(f"g{r['groups']}", (r["mult_adds"] / 1e9, r[key]), fontsize=7, xytext=(3, 3),
+                            textcoords="offset points")
 
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for key, label in (("fp32_ms", "TFLite fp32"), ("int8_ms", "TFLite int8")):
-        ax.plot([r["groups"] for r in groups], [r[key] for r in groups], "o-", label=label)
-    ax.set_xscale("log", base=2)
-    ax.set_xticks([r["groups"] for r in groups], [str(r["groups"]) for r in groups])
-    ax.set_xlabel("group count")
-    ax.set_ylabel(f"ms per 720p x4 frame ({study['threads']} threads)")
-    ax.set_title("Host latency against group count")
-    ax.legend()
-    _save(fig, folder / PLOTS["latency"])
+    def group_axis(ax: Any) -> None:
+        ax.set_xscale("log", base=2)
+        ax.set_xticks([r["groups"] for r in groups], [str(r["groups"]) for r in groups])
 
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for key, label in (("fp32", "TFLite fp32"), ("int8", "TFLite int8")):
-        ax.plot([r["tile"] for r in tiles], [r[key] for r in tiles], "o-", label=label)
-    ax.set_xlabel("input tile side (px)")
-    ax.set_ylabel("ms per output megapixel")
-    ax.set_title("Tiling cost against tile size (groups 4)")
-    ax.legend()
-    _save(fig, folder / PLOTS["tiles"])
-    plt.close("all")
-
-
-def _save(fig: Any, path: Path) -> None:
-    with atomic_path(path, suffix=".png") as tmp:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight")
+    plot(groups, lambda r: r["mult_adds"] / 1e9, (("set5", "Set5 x4"), ("set14", "Set14 x4")),
+         "Mult-Adds for a 1280x720 x4 output (G)", "Y-PSNR (dB)", "Quality against cost, per group count", "quality",
+         group_labels)
+    plot(groups, lambda r: r["groups"], (("fp32_ms", "TFLite fp32"), ("int8_ms", "TFLite int8")), "group count",
+         f"ms per {study['preset']} frame ({study['threads']} threads)", "Host latency against group count", "latency",
+         group_axis)
+    plot(tiles, lambda r: r["tile"], (("fp32", "TFLite fp32"), ("int8", "TFLite int8")), "input tile side (px)", "ms per output megapixel",
+         "Tiling cost against tile size (groups 4)", "tiles")
 
 
 def _exact_note(study: dict[str, Any]) -> str:
@@ -153,11 +151,12 @@ def section(study: dict[str, Any], folder: Path) -> str:
     d = study["derive"]
     runtime_lines, ratios = runtime_rows(runtimes)
     q = study["quality"]
+    (lr_h, lr_w), (sr_h, sr_w) = frame(study)
     parts = [
         f"Measured on {device['description']} (load average at the start: "
         f"{', '.join(str(study['latency'][k]['device'].get('load', '?')) for k in ('runtimes', 'groups', 'tiles'))} "
         f"for the three runs below), {runtimes['created_utc']}; {tools}. Preset {study['preset']} "
-        f"(180x320 LR in, 1280x720 out), {study['threads']} threads; each table is one interleaved run of "
+        f"({lr_h}x{lr_w} LR in, {sr_w}x{sr_h} out), {study['threads']} threads; each table is one interleaved run of "
         f"`benchmarks.latency`; ms are p50 per frame (all tiles of it). GEMM rate of this machine in the same run: "
         f"{runtimes.get('gemm_gflops', '?')} GFLOP/s.",
         "", "### Runtimes, default weights (groups 4)", "",
@@ -186,10 +185,10 @@ def section(study: dict[str, Any], folder: Path) -> str:
               f"![latency against group count]({PLOTS['latency']})",
               "", "### Tile size (groups 4, default weights)", "",
               f"Input tiles of each side with the {DEFAULT_OVERLAP}-px overlap that makes tiling exact (an output pixel "
-              f"depends on {RECEPTIVE_RADIUS} LR px on each side), cut over the 180x320 frame as an app does; ms per "
+              f"depends on {RECEPTIVE_RADIUS} LR px on each side), cut over the {lr_h}x{lr_w} frame as an app does; ms per "
               "output megapixel of the frame. Computed: LR pixels the tiles cover over the frame's own (overlaps, and a "
-              "tile taller than the 180-px frame is padded), the work tiling adds.", "",
-              "| tile | tiles per 720p frame | computed / frame | fp32 ms/MP | int8 ms/MP |",
+              f"tile taller than the {lr_h}-px frame is padded), the work tiling adds.", "",
+              f"| tile | tiles per {study['preset']} frame | computed / frame | fp32 ms/MP | int8 ms/MP |",
               "| --- | --- | --- | --- | --- |"]
     for r in tile_table(study):
         parts.append(f"| {r['tile']}x{r['tile']} | {r['tiles']} | {_cell(r['computed'], '.2f')}x | {_cell(r['fp32'], '.0f')} | "

@@ -22,6 +22,7 @@ graph is reshaped here, exactly (the same numbers up to float rounding), before 
 from __future__ import annotations
 
 import re
+
 import numpy as np
 import onnx
 from onnx import helper, numpy_helper

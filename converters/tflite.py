@@ -186,6 +186,16 @@ def activation_stats(float_model: bytes, samples: Iterable[np.ndarray]) -> Activ
     return ActivationStats({i: (lo[i], hi[i]) for i in tensors}, {i: sums[i] / pixels for i in tensors})
 
 
+def int8_rounded(w: np.ndarray, axis: int = 0) -> np.ndarray:
+    """``w`` on TFLite's per-channel symmetric int8 grid (step ``max|w| / 127`` per index of ``axis``,
+    the output-channel axis: 0 for CONV_2D's OHWI, 3 for DEPTHWISE_CONV_2D's 1HWO), as float."""
+    moved = np.moveaxis(w, axis, 0)
+    step = np.abs(moved).reshape(moved.shape[0], -1).max(axis=1) / 127.0
+    step[step == 0] = 1.0
+    step = step.reshape((-1,) + (1,) * (moved.ndim - 1))
+    return np.moveaxis(np.round(moved / step) * step, 0, axis)
+
+
 def _correct_biases(model, stats: ActivationStats) -> int:
     """Empirical bias correction of int8 weight rounding (Nagel et al., 2019), in place; returns convs corrected.
 
@@ -207,9 +217,7 @@ def _correct_biases(model, stats: ActivationStats) -> int:
         w_tensor = sg.tensors[w_index]
         w = np.frombuffer(bytes(model.buffers[w_tensor.buffer].data), np.float32).reshape(list(w_tensor.shape))
         out_ch, cin_g = w.shape[0], w.shape[3]
-        scale = np.abs(w).reshape(out_ch, -1).max(axis=1) / 127.0
-        scale[scale == 0] = 1.0
-        dw = np.round(w / scale[:, None, None, None]) * scale[:, None, None, None] - w
+        dw = int8_rounded(w) - w
         mean = stats.channel_means[x]
         groups = mean.size // cin_g
         per_group = mean.reshape(groups, cin_g)[np.arange(out_ch) // (out_ch // groups)]  # (O, cin_g)

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .tflite import int8_rounded
+
 _CONVS = ("CONV_2D", "DEPTHWISE_CONV_2D")
 
 
@@ -118,12 +120,7 @@ def with_weights_rounded(float_model: bytes, probe: Probe) -> bytes:
     tensor = model.subgraphs[0].tensors[probe.tensor]
     buffer = model.buffers[tensor.buffer]
     w = np.frombuffer(bytes(buffer.data), np.float32).reshape(list(tensor.shape))
-    axis = 3 if probe.op_name == "DEPTHWISE_CONV_2D" else 0  # the output-channel axis (1HWO / OHWI)
-    moved = np.moveaxis(w, axis, 0)
-    scale = np.abs(moved).reshape(moved.shape[0], -1).max(axis=1) / 127.0
-    scale[scale == 0] = 1.0
-    shape = (-1,) + (1,) * (moved.ndim - 1)
-    rounded = np.moveaxis(np.round(moved / scale.reshape(shape)) * scale.reshape(shape), 0, axis)
+    rounded = int8_rounded(w, axis=3 if probe.op_name == "DEPTHWISE_CONV_2D" else 0)
     buffer.data = np.frombuffer(rounded.astype(np.float32).tobytes(), np.uint8)
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
 

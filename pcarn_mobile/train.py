@@ -108,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="start from these weights instead of a fresh network (stage two: required, "
                    "the stage-one RUN_DIR/best.pt; stage one: to continue a finished run with a new schedule, or to "
                    "derive another group count: with --groups G the weights are regrouped, exactly for fewer groups, "
-                   "keeping the diagonal blocks for more)")
+                   "for more keeping the diagonal blocks and refitting the convs by least squares before training)")
     gan = p.add_argument_group("stage two (--stage gan)")
     gan.add_argument("--vgg-weights", default=None, metavar="FILE",
                      help="torchvision VGG19 state dict (vgg19-dcbb9e9d.pth); required, nothing is downloaded")

@@ -1,12 +1,13 @@
-"""A better start for more groups: refit each narrowed conv to the wider network's outputs.
+"""A better start for more groups: refit the cut network's convs to the wider network's outputs.
 
 Cutting a kernel to its diagonal block (``regroup``) drops the cross-group terms, and the error
 compounds through the cascade: a network cut from 4 to 64 groups starts below bicubic and a short
-fine-tune does not recover it. Here every narrowed conv is refitted, in forward order, by least
-squares: its outputs should match the original network's outputs of the same conv, given the
+fine-tune does not recover it. Here every conv from the first narrowed one on (the dense 1x1
+fusions and the exit conv too, which can absorb part of what the cut dropped) is refitted, in
+forward order, by least squares: its outputs should match the original network's outputs of the same conv, given the
 *regrouped* network's own inputs to it (so each fit also absorbs the error of the convs before it).
 This is the layer-wise reconstruction used by post-training compression (e.g. AdaRound's and
-BRECQ's layer-wise objectives, OBC): closed form, a few seconds on a CPU, and a start that
+BRECQ's layer-wise objectives, OBC): closed form, about a minute or two on a CPU, and a start that
 fine-tuning then only has to polish.
 
 Each output channel only sees the input channels of its group, so the problem splits into one
@@ -50,7 +51,8 @@ def refit_order(source: nn.Module, target: nn.Module, probes: list[tuple[int, to
     finally:
         for h in handles:
             h.remove()
-    narrowed = [n for n in order if dict(target.named_modules())[n].groups > src[n].groups]
+    tgt = dict(target.named_modules())
+    narrowed = [n for n in order if tgt[n].groups > src[n].groups]
     return order[order.index(narrowed[0]):] if narrowed else []
 
 
@@ -98,7 +100,8 @@ def _fit_one(conv: nn.Conv2d, inputs: list[torch.Tensor], targets: list[torch.Te
 @torch.no_grad()
 def fit_narrowed(source: nn.Module, target: nn.Module,
                  batches: Iterable[tuple[int, torch.Tensor]]) -> dict[str, tuple[float, float]]:
-    """Refits ``target``'s narrowed convs to ``source`` on ``batches`` of (scale, LR images).
+    """Refits ``target``'s convs from the first narrowed one on (:func:`refit_order`) to ``source``, on
+    ``batches`` of (scale, LR images).
 
     ``target`` holds ``source``'s weights regrouped (``regroup_into``). Returns, per conv, the
     relative error of its outputs before and after the fit.

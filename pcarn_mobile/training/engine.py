@@ -8,6 +8,7 @@ have left.
 from __future__ import annotations
 
 import csv
+from collections import Counter
 import math
 import signal
 import sys
@@ -22,7 +23,6 @@ from tqdm import tqdm
 
 from ..errors import UserError
 from ..models import build_model
-from ..models.regroup import regroup_into
 from ..models.regroup_fit import fit_narrowed
 from ..weights import Header, load_weights, save_checkpoint
 from .config import TrainConfig
@@ -83,12 +83,10 @@ def build_generator(cfg: TrainConfig) -> tuple[torch.nn.Module, torch.nn.Module 
     torch.manual_seed(cfg.seed)
     if loaded.header.groups == cfg.groups:
         return loaded.model.train(), None
-    h = loaded.header
-    model = build_model(h.arch, cfg.groups, h.scales, h.channels)
-    stats = regroup_into(loaded.model, model)
+    model, _, stats = loaded.regrouped(cfg.groups)
     how = ("the same function (kernels placed on the block diagonal)" if stats["exact"]
            else "the diagonal blocks kept, then every conv from the first cut one refitted to the source by least squares")
-    print(f"--init: groups {h.groups} -> {cfg.groups}: {stats['exact'] + stats['diagonal']} grouped convs regrouped, "
+    print(f"--init: groups {loaded.header.groups} -> {cfg.groups}: {stats['exact'] + stats['diagonal']} grouped convs regrouped, "
           f"{how}", file=sys.stderr)
     return model.train(), (loaded.model if stats["diagonal"] else None)
 
@@ -100,10 +98,12 @@ REFIT_BATCHES = 2
 def refit_to_source(source: torch.nn.Module, generator: torch.nn.Module, sampler: PatchSampler) -> None:
     """Refits a generator cut to more groups to its source network on training patches (``regroup_fit``)."""
     batches: list[tuple[int, torch.Tensor]] = []
-    while any(sum(s == scale for s, _ in batches) < REFIT_BATCHES for scale in sampler.scales):
+    per_scale: Counter[int] = Counter()
+    while min(per_scale[s] for s in sampler.scales) < REFIT_BATCHES:
         scale, lr, _hr = sampler.next_batch()
-        if sum(s == scale for s, _ in batches) < REFIT_BATCHES:
+        if per_scale[scale] < REFIT_BATCHES:
             batches.append((scale, lr))
+            per_scale[scale] += 1
     t0 = time.monotonic()
     errors = fit_narrowed(source, generator, batches)
     worst = max(errors.items(), key=lambda kv: kv[1][1])

@@ -73,6 +73,17 @@ class LoadedWeights:
     note: str | None = None  # what a user should know about these weights (KNOWN_RELEASES), for sidecars too
     meta: dict[str, Any] = field(default_factory=dict)
 
+    def regrouped(self, groups: int) -> tuple[nn.Module, Header, dict[str, int]]:
+        """The same architecture with ``groups`` groups, holding these weights regrouped
+        (``models.regroup.regroup_into``: exact for fewer groups, the diagonal blocks for more);
+        its header and the regrouping's counts."""
+        from ..models.regroup import regroup_into
+
+        h = self.header
+        header = Header(h.arch, groups, h.scales, h.channels)
+        target = build_model(h.arch, groups, h.scales, h.channels)
+        return target, header, regroup_into(self.model, target)
+
     @property
     def file_name(self) -> str | None:
         """The weights file's name without its folder (what sidecars record), None for random weights."""
