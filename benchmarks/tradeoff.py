@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -139,11 +140,21 @@ def derive(groups: list[int], work: Path, data: Path, finetune_all: bool = False
     return weights
 
 
+def _converted_from(files: list[Path], weights: Path) -> bool:
+    """Whether every file's sidecar names ``weights``' SHA-256 (new weights for a group count, after
+    ``--finetune-all`` for instance, must not be timed and sized as the old ones' files)."""
+    digest = sha256_of(weights)
+    sidecars = [f.with_name(f.name + ".json") for f in files]
+    return all(s.is_file() and json.loads(s.read_text())["weights"]["sha256"] == digest for s in sidecars)
+
+
 def convert(weights: Path, out: Path, target: str, precisions: str, tile: int) -> list[Path]:
-    """The files of one ``convert`` run (cached: skipped when every sidecar is there)."""
+    """The files of one ``convert`` run (cached: skipped when every file is there, from these weights)."""
     suffix = {"tflite": ".tflite", "onnx": ".onnx"}[target]
     files = sorted(out.glob(f"*{suffix}"))
-    if not files or len(files) < len(precisions.split(",")):
+    if not files or len(files) < len(precisions.split(",")) or not _converted_from(files, weights):
+        if out.is_dir():
+            shutil.rmtree(out)
         _run([sys.executable, "-m", "pcarn_mobile.convert", "--target", target, "--weights", str(weights),
               "--precision", precisions, "--input-size", f"{tile}x{tile}", "--out", str(out)],
              f"convert {weights.parent.name}/{weights.name} to {target} {precisions} at {tile}x{tile}")
@@ -185,8 +196,9 @@ def quality(weights: dict[int, Path], work: Path, data: Path) -> dict[str, Any]:
 
 
 def latency(files: list[Path], out: Path, args: argparse.Namespace, extra: tuple[str, ...] = ()) -> dict[str, Any]:
-    """One interleaved ``benchmarks.latency`` run of ``files`` (and ``extra`` models such as torch), cached."""
-    if args.remeasure or not out.is_file():
+    """One interleaved ``benchmarks.latency`` run of ``files`` (and ``extra`` models such as torch), cached
+    until a file is newer than the measurement."""
+    if args.remeasure or not out.is_file() or any(f.stat().st_mtime > out.stat().st_mtime for f in files):
         _run([sys.executable, "-m", "benchmarks.latency", "--model", *map(str, files), *extra, "--preset", PRESET,
               "--threads", str(args.threads), "--runs", str(args.runs), "--warmup", "1", "--json", str(out)],
              f"latency of {len(files) + len(extra)} models")

@@ -111,3 +111,21 @@ def test_sensitivity_refuses_bad_input_before_any_work(capsys, tmp_path: Path):
 
     assert "--weights nope.pth: no such file" in cli_error(int8_sensitivity.main, ["--weights", "nope.pth"], capsys)
     assert "data folder not found" in cli_error(int8_sensitivity.main, ["--data", str(tmp_path / "absent")], capsys)
+
+
+def test_files_of_other_weights_are_converted_again(tmp_path: Path, monkeypatch):
+    """A cached file whose sidecar names other weights (a group count fine-tuned since) is not reused."""
+    import json
+
+    weights, out = tmp_path / "w.pt", tmp_path / "files"
+    weights.write_bytes(b"new weights")
+    out.mkdir()
+    for p in ("fp32", "int8"):
+        (out / f"m_{p}.tflite").write_bytes(b"tflite")
+        (out / f"m_{p}.tflite.json").write_text(json.dumps({"weights": {"sha256": tradeoff.sha256_of(weights)}}))
+    calls = []
+    monkeypatch.setattr(tradeoff, "_run", lambda cmd, what: calls.append(cmd))
+    assert len(tradeoff.convert(weights, out, "tflite", "fp32,int8", 128)) == 2 and not calls  # cached: same weights
+    weights.write_bytes(b"fine-tuned weights")
+    tradeoff.convert(weights, out, "tflite", "fp32,int8", 128)
+    assert len(calls) == 1 and "--weights" in calls[0] and not out.exists()  # stale folder cleared, converted again
