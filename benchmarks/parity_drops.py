@@ -1,13 +1,13 @@
 """The figures behind the verdict's Y-PSNR drop limits: every variant's drop below PyTorch, per weights and scale.
 
     python benchmarks/parity_drops.py [--weights default PCARN-M-L1.pth PCARN-M.pth] [--scales 2 3 4]
-                                      [--sets Set5 Set14] [--targets tflite coreml] [--out DIR]
+                                      [--sets Set5 Set14] [--targets tflite coreml] [--precision LIST] [--out DIR]
 
 Runs ``pcarn_mobile.export.export`` (dynamic-size files, so whole images are scored) with
 ``--parity-data`` on each set and prints one markdown row per file: PyTorch's Y-PSNR, the file's,
 the drop, the photo PSNR against PyTorch and the verdict under the current limits
-(``pcarn_mobile/export/formats.py``). Weights: ``default`` (the embedded ones) or a file name in
-``$PCARN_SHARED/checkpoints``. Numerics only: nothing here is timed.
+(``pcarn_mobile/export/formats.py``). Weights: ``default`` (the embedded ones), a file name in
+``$PCARN_SHARED/checkpoints``, or a checkpoint's path (a ``train --stage qat`` run's ``best.pt``). Numerics only: nothing here is timed.
 """
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ def main() -> int:
     parser.add_argument("--scales", nargs="+", type=int, default=[2, 3, 4])
     parser.add_argument("--sets", nargs="+", default=["Set5", "Set14"])
     parser.add_argument("--targets", nargs="+", default=["tflite"], choices=sorted(TARGET_OPTIONS))
+    parser.add_argument("--precision", help="only these precisions, e.g. fp32,int8 (default: every variant the limits cover)")
     parser.add_argument("--out", help="keep the exported files here (default: a temporary folder)")
     args = parser.parse_args()
     shared = shared_dir()
@@ -47,13 +48,14 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as scratch:
         out_root = Path(args.out or scratch)
         for weights in args.weights:
-            source = None if weights == "default" else str(shared / "checkpoints" / weights)
+            source = None if weights == "default" else str(weights if Path(weights).is_file() else shared / "checkpoints" / weights)
             for scale in args.scales:
                 for set_name in args.sets:
                     for target in args.targets:
                         out = out_root / f"{Path(weights).stem}_x{scale}_{set_name}_{target}"
                         result = export(target=target, weights=source, scale=scale, out=str(out),
-                                        parity_data=str(shared / "data" / set_name / f"x{scale}"), **TARGET_OPTIONS[target])
+                                        parity_data=str(shared / "data" / set_name / f"x{scale}"), **TARGET_OPTIONS[target],
+                                        **({"precision": args.precision} if args.precision else {}))
                         for f in result.files:
                             p = f.sidecar["parity"]
                             q = p["quality"]

@@ -4,6 +4,7 @@
     python -m pcarn_mobile.train --out runs/g4 --resume --steps 40000
     python -m pcarn_mobile.train --stage gan --init runs/g4/best.pt --vgg-weights vgg19.pth \\
         --data T91 SunHays80 --out runs/g4_gan
+    python -m pcarn_mobile.train --stage qat --init runs/g4/best.pt --data T91 SunHays80 --val none --out runs/g4_qat
     torchrun --nproc_per_node 4 -m pcarn_mobile.train --recipe paper --groups 4 --data DIV2K_HR --out runs/p
 
 Options not given come from the recipe (``--recipe cpu``, the default, or ``paper``) and, with
@@ -70,7 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
         "stage two, where PSNR does not rank perceptual quality), RUN_DIR/last.pt (for --resume), "
         "train.csv and val.csv.",
     )
-    p.add_argument("--stage", choices=("l1", "gan"), default=None, help="l1 (stage one, default) or gan (stage two)")
+    p.add_argument("--stage", choices=("l1", "gan", "qat"), default=None,
+                   help="l1 (stage one, default), gan (stage two), or qat: quantization-aware fine-tuning of the --init "
+                   "weights for the int8 TFLite file (fake-quantized where and as the file quantizes; best.pt holds "
+                   "weights on the int8 grid, for convert)")
     p.add_argument("--recipe", choices=tuple(RECIPES), default="cpu",
                    help="defaults for steps/batch/patch/lr/decay: 'cpu' for short runs on a small machine (default), "
                    "'paper' for the paper's 600k-step GPU recipe")

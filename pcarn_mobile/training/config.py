@@ -21,10 +21,12 @@ RECIPES: dict[str, dict[str, dict[str, Any]]] = {
     "cpu": {
         "l1": dict(steps=20_000, batch=16, patch=32, lr=5e-4, decay_every=5_000, gamma=0.5, ema=0.999),
         "gan": dict(steps=5_000, batch=8, patch=32, lr=1e-4, decay_every=2_500, gamma=0.5, ema=0.999),
+        "qat": dict(steps=300, batch=16, patch=32, lr=5e-5, decay_every=100, gamma=0.5, ema=0.0),
     },
     "paper": {
         "l1": dict(steps=600_000, batch=64, patch=48, lr=1e-4, decay_every=400_000, gamma=0.5, ema=0.0),
         "gan": dict(steps=600_000, batch=64, patch=48, lr=1e-4, decay_every=400_000, gamma=0.5, ema=0.0),
+        "qat": dict(steps=1_000, batch=64, patch=48, lr=2e-5, decay_every=400, gamma=0.5, ema=0.0),
     },
 }
 

@@ -29,7 +29,7 @@ from .config import TrainConfig
 from .data import PatchSampler
 from .distributed import DistContext
 from .ema import WeightEMA
-from .objectives import GANObjective, L1Objective
+from .objectives import GANObjective, L1Objective, QATObjective
 from .startup import Pace, describe_run
 from .state import BEST, load_state, rng_state, save_state, set_rng_state
 from .validation import Validator
@@ -75,8 +75,12 @@ def build_generator(cfg: TrainConfig) -> tuple[torch.nn.Module, torch.nn.Module 
         torch.manual_seed(cfg.seed)
         return build_model(cfg.arch, cfg.groups, cfg.scales, cfg.channels), None
     if not cfg.init:
-        raise UserError("--stage gan needs --init RUN_DIR/best.pt (the stage-one weights to start from)")
+        what = "the float weights to fine-tune for int8" if cfg.stage == "qat" else "the stage-one weights to start from"
+        raise UserError(f"--stage {cfg.stage} needs --init CKPT ({what})")
     loaded = load_weights(cfg.init, arch=cfg.arch)
+    if cfg.stage == "qat" and loaded.header.groups != cfg.groups:
+        raise UserError(f"--stage qat fine-tunes the --init weights as they are: drop --groups, or derive groups "
+                        f"{cfg.groups} first (stage l1 with --init and --groups)")
     missing = [s for s in cfg.scales if s not in loaded.header.scales]
     if missing:
         raise UserError(f"{cfg.init} has no upsampler for x{missing[0]}; pass --scales from {loaded.header.scales}")
@@ -112,8 +116,21 @@ def refit_to_source(source: torch.nn.Module, generator: torch.nn.Module, sampler
 
 
 def build_objective(generator: torch.nn.Module, cfg: TrainConfig, ctx: DistContext) -> L1Objective:
+    """The stage's objective; for QAT, built from ``generator``'s weights as they are now (the ``--init``
+    ones, before a resumed state is loaded), which set its int8 grids."""
     if cfg.stage == "l1":
         return L1Objective(generator, cfg, ctx)
+    if cfg.stage == "qat":
+        from ..export.calibration import random_crops
+        from ..export.options import DEFAULT_CALIB_COUNT
+        from ..photos import sample_photos
+        from .qat import build_quant_sim
+
+        t0 = time.monotonic()
+        sim = build_quant_sim(generator, random_crops(sample_photos(), DEFAULT_CALIB_COUNT))
+        print(f"qat: int8 grids of x{', x'.join(map(str, sim.scales))} read from their converted files in "
+              f"{time.monotonic() - t0:.0f} s", file=sys.stderr)
+        return QATObjective(generator, sim, cfg, ctx)
     from .gan import MultiScaleDiscriminator, load_vgg19_features
 
     vgg = load_vgg19_features(cfg.vgg_weights).to(ctx.device)
@@ -261,8 +278,9 @@ class _Loop:
 
     def _save(self, wall: float) -> None:
         """``last.pt`` (all ranks' sampling states gathered on rank 0), and ``best.pt`` where it is simply
-        the latest weights: without validation, and in the GAN stage, where PSNR does not rank
-        perceptual quality (the validation curve is still logged)."""
+        the latest weights: without validation, in the GAN stage, where PSNR does not rank
+        perceptual quality (the validation curve is still logged), and in the QAT stage, where the
+        float network's PSNR is not what is being improved (its weights are written on the int8 grid)."""
         samplers = [self.sampler.state_dict()]
         if self.ctx.distributed:
             samplers = [None] * self.ctx.world  # type: ignore[list-item]
@@ -275,7 +293,11 @@ class _Loop:
             "sampler": samplers, "rng": rng_state(),
             **({"ema": self.ema.state_dict()} if self.ema is not None else {}),
         })
-        if self.validator is None or self.cfg.stage == "gan":
+        if self.cfg.stage == "qat":
+            from .qat import on_int8_grid
+
+            save_checkpoint(self.out / BEST, on_int8_grid(self.shipped), self.header, self._meta(wall))
+        elif self.validator is None or self.cfg.stage == "gan":
             save_checkpoint(self.out / BEST, self.shipped, self.header, self._meta(wall))
 
     def _meta(self, wall: float) -> dict[str, Any]:

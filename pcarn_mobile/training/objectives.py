@@ -73,6 +73,20 @@ def _apply_schedule(opt: torch.optim.Optimizer, sched: torch.optim.lr_scheduler.
     sched._last_lr = [group["lr"] for group in opt.param_groups]
 
 
+class QATObjective(L1Objective):
+    """Quantization-aware fine-tuning: stage one's ``|Q(lr, s) - hr|_1``, where ``Q`` is the network as its
+    int8 files compute it (a :class:`~.qat.QuantSim` sharing its weights, clamped as the files are).
+
+    The target is the HR patch, as in stage one, not the float network's output: matching the
+    float network (distillation) was measured to buy nothing (docs/int8-quality.md), while the
+    task loss lets the weights trade float accuracy for int8 accuracy.
+    """
+
+    def __init__(self, generator: nn.Module, sim: nn.Module, cfg: TrainConfig, ctx: DistContext) -> None:
+        super().__init__(generator, cfg, ctx)
+        self.g = wrap(sim, ctx, find_unused=len(generator.scales) > 1)
+
+
 class GANObjective(L1Objective):
     """Stage two: generator and discriminators updated alternately, one step each per batch.
 

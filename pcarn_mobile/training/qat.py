@@ -1,0 +1,208 @@
+"""Quantization-aware fine-tuning that fake-quantizes exactly where, and on the grids, the int8 file does.
+
+Post-training int8 loses most at x2 in a handful of activations (docs/int8-quality.md); the float
+weights can learn to live with those grids if training sees them. Rather than re-deriving from
+the network which tensors TFLite quantizes (fused ReLUs, tied concatenation scales propagated
+onto their inputs, the clamp chain pinned to [0, 1], the mean shift folded into the exit conv),
+this module asks the file:
+
+1. the network is converted as ``convert`` does it (dynamic fp32 TFLite, then int8 calibrated on
+   the default calibration crops), once per scale, from the starting weights;
+2. the float file is run on one photo crop with every activation as an output, the PyTorch
+   graph (``torch.fx``) on the same crop, and each TFLite activation is matched to the PyTorch
+   nodes that compute the same values;
+3. a fake-quant (int8, the int8 file's own scale and zero point for that tensor) goes after each
+   matched node, and every trained conv computes with its weights on TFLite's per-channel
+   symmetric int8 grid (straight-through gradients for both).
+
+The ranges stay fixed during training (the file's calibration, from the starting weights), and
+the checkpoint is written with its weights already on the int8 grid (:func:`on_int8_grid`), so
+the converter's rounding is exact and its bias correction has nothing to correct: the int8 file
+computes what was trained.
+"""
+from __future__ import annotations
+
+import copy
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.fx as fx
+from torch import nn
+
+from ..models import SRDeploy
+
+#: int8 activation limits (TFLite's asymmetric int8) and the symmetric weight limit.
+QMIN, QMAX, WMAX = -128, 127, 127
+#: A PyTorch node matches a TFLite tensor when they differ by at most this, relative to the tensor's largest value.
+MATCH_TOLERANCE = 1e-3
+#: Side of the photo crop the matching runs on.
+PROBE_SIDE = 40
+
+
+class FakeQuantConv(nn.Module):
+    """A conv computing with its weights fake-quantized per output channel (``max|w| / 127``), sharing them."""
+
+    def __init__(self, conv: nn.Conv2d) -> None:
+        super().__init__()
+        self.conv = conv
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv._conv_forward(x, int8_weight(self.conv.weight), self.conv.bias)
+
+
+def int8_weight(w: torch.Tensor) -> torch.Tensor:
+    """``w`` on TFLite's per-output-channel symmetric int8 grid, with a straight-through gradient."""
+    scale = (w.detach().abs().amax(dim=tuple(range(1, w.dim()))) / WMAX).clamp_min(1e-12)
+    zero = torch.zeros_like(scale, dtype=torch.int32)
+    return torch.fake_quantize_per_channel_affine(w, scale, zero, 0, -WMAX, WMAX)
+
+
+class Int8ConstantShift(nn.Module):
+    """The input mean shift as the file has it: an ADD whose constant operand is int8 (per tensor, over
+    ``[min(b, 0), max(b, 0)]``), so the mean is off by up to half a step (0.0009) per channel."""
+
+    def __init__(self, conv: nn.Conv2d) -> None:
+        super().__init__()
+        self.conv = conv
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b = self.conv.bias.detach()
+        lo, hi = min(float(b.min()), 0.0), max(float(b.max()), 0.0)
+        scale = (hi - lo) / (QMAX - QMIN)
+        zero = int(round(QMIN - lo / scale))
+        return self.conv._conv_forward(x, self.conv.weight, fake_quant(b, scale, zero))
+
+
+def fake_quant(x: torch.Tensor, scale: float, zero_point: int) -> torch.Tensor:
+    """``x`` on an int8 activation grid; the gradient passes inside the grid's range and stops outside."""
+    return torch.fake_quantize_per_tensor_affine(x, scale, zero_point, QMIN, QMAX)
+
+
+def _trained_convs(model: nn.Module) -> list[nn.Conv2d]:
+    return [m for m in model.modules() if isinstance(m, nn.Conv2d) and m.weight.requires_grad]
+
+
+@torch.no_grad()
+def on_int8_grid(model: nn.Module) -> nn.Module:
+    """A copy of ``model`` whose trained conv weights sit on the int8 grid the file will use."""
+    snapped = copy.deepcopy(model)
+    for conv in _trained_convs(snapped):
+        conv.weight.copy_(int8_weight(conv.weight))
+    return snapped
+
+
+def tflite_pair(module: nn.Module, crops: list[np.ndarray]) -> tuple[bytes, bytes]:
+    """The dynamic-size fp32 TFLite of ``module`` and its int8 file calibrated on ``crops``, as ``convert`` writes them."""
+    from converters.onnx_export import export_onnx
+    from converters.tflite import float_tflite, onnx_to_keras, quantize_int8
+
+    with tempfile.TemporaryDirectory() as scratch:
+        onnx_path = Path(scratch) / "qat.onnx"
+        export_onnx(module, onnx_path, None)
+        fp32 = float_tflite(onnx_to_keras(onnx_path, scratch), None)
+    return fp32, quantize_int8(fp32, crops)
+
+
+def _node_values(gm: fx.GraphModule, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Every tensor-valued node's output on ``x`` (copied: in-place ReLUs would change them later)."""
+    values: dict[str, torch.Tensor] = {}
+
+    class Recorder(fx.Interpreter):
+        def run_node(self, n: fx.Node):  # noqa: ANN201 - fx's signature
+            out = super().run_node(n)
+            if isinstance(out, torch.Tensor) and n.op != "output":
+                values[n.name] = out.detach().clone()
+            return out
+
+    with torch.no_grad():
+        Recorder(gm).run(x)
+    return values
+
+
+def match_grids(gm: fx.GraphModule, fp32: bytes, int8: bytes, sample: np.ndarray) -> dict[str, tuple[float, int]]:
+    """The int8 grid (scale, zero point) of every node of ``gm`` whose output a quantized tensor of the file holds.
+
+    Raises ``RuntimeError`` when a quantized tensor of the file matches no node and is not merely
+    a rearrangement (DEPTH_TO_SPACE) of one that does: the graph or the converter changed, and
+    training would miss a quantization step.
+    """
+    from converters.tflite_tensors import ActivationProbe, int8_grids
+
+    probe = ActivationProbe(fp32)
+    tensors = probe.run(sample)
+    grids = int8_grids(int8)
+    nodes = _node_values(gm, torch.from_numpy(sample).permute(0, 3, 1, 2))
+    found: dict[str, tuple[float, int]] = {}
+    missing = []
+    for index, value in tensors.items():
+        name = probe.names[index]
+        if name not in grids:
+            continue
+        v = torch.from_numpy(np.transpose(value, (0, 3, 1, 2)).copy())
+        tol = MATCH_TOLERANCE * max(1.0, float(v.abs().max()))
+        hits = [n for n, out in nodes.items() if out.shape == v.shape and float((out - v).abs().max()) <= tol]
+        for n in hits:
+            found.setdefault(n, grids[name])
+        if not hits:
+            missing.append(name)
+    unexplained = [m for m in missing if grids[m] not in found.values()]
+    if unexplained:
+        raise RuntimeError(f"QAT: {len(unexplained)} int8 tensor(s) of the file match no PyTorch node, e.g. "
+                           f"{unexplained[0]!r}; the export graph changed and qat.py must learn its new form")
+    return found
+
+
+def fake_quantized_graph(model: nn.Module, scale: int, fp32: bytes, int8: bytes, sample: np.ndarray) -> fx.GraphModule:
+    """``SRDeploy(model, scale)`` traced, with the file's activation fake-quants and int8 conv weights.
+
+    The graph's modules are ``model``'s own (shared parameters): training it trains ``model``.
+    """
+    gm = fx.symbolic_trace(SRDeploy(model, scale))
+    grids = match_grids(gm, fp32, int8, sample)
+    graph = gm.graph
+    reads_input = {n for n in graph.nodes if n.op == "call_module" and n.args and getattr(n.args[0], "op", "") == "placeholder"}
+    for node in list(graph.nodes):
+        if node.op == "call_module" and isinstance(gm.get_submodule(node.target), nn.Conv2d):
+            conv = gm.get_submodule(node.target)
+            wrapper = (FakeQuantConv if conv.weight.requires_grad
+                       else Int8ConstantShift if node in reads_input else None)
+            if wrapper is not None:
+                name = f"int8_{node.target.replace('.', '_')}"
+                if not hasattr(gm, name):
+                    gm.add_submodule(name, wrapper(conv))
+                node.target = name
+        if node.name in grids:
+            with graph.inserting_after(node):
+                fq = graph.call_function(fake_quant, (node, *grids[node.name]))
+            node.replace_all_uses_with(fq, delete_user_cb=lambda user: user is not fq)
+    graph.lint()
+    gm.recompile()
+    return gm
+
+
+class QuantSim(nn.Module):
+    """``model`` as its int8 files compute it, one fake-quantized graph per scale; ``forward(x, scale)``
+    returns the clamped output, as the files do."""
+
+    def __init__(self, model: nn.Module, graphs: dict[int, fx.GraphModule]) -> None:
+        super().__init__()
+        self.model = model
+        self.graphs = nn.ModuleDict({str(s): g for s, g in graphs.items()})
+        self.scales = tuple(graphs)
+
+    def forward(self, x: torch.Tensor, scale: int) -> torch.Tensor:
+        return self.graphs[str(scale)](x)
+
+
+def build_quant_sim(model: nn.Module, crops: list[np.ndarray]) -> QuantSim:
+    """Converts ``model`` at each of its scales (int8 calibrated on ``crops``) and wraps it in the matching :class:`QuantSim`."""
+    model.eval()
+    sample = crops[0][:, :PROBE_SIDE, :PROBE_SIDE]
+    graphs = {}
+    for scale in model.scales:
+        fp32, int8 = tflite_pair(SRDeploy(model, scale), crops)
+        graphs[scale] = fake_quantized_graph(model, scale, fp32, int8, sample)
+    model.train()
+    return QuantSim(model, graphs)
