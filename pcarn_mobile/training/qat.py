@@ -124,8 +124,9 @@ def _node_values(gm: fx.GraphModule, x: torch.Tensor) -> dict[str, torch.Tensor]
 def match_grids(gm: fx.GraphModule, fp32: bytes, int8: bytes, sample: np.ndarray) -> dict[str, tuple[float, int]]:
     """The int8 grid (scale, zero point) of every node of ``gm`` whose output a quantized tensor of the file holds.
 
-    Raises ``RuntimeError`` when a quantized tensor of the file matches no node and is not merely
-    a rearrangement (DEPTH_TO_SPACE) of one that does: the graph or the converter changed, and
+    Raises ``RuntimeError`` when a quantized tensor of the file matches no node and shares its grid
+    with none that does (the one expected unmatched tensor, the sub-pixel exit conv's low-resolution
+    output, has the grid of the depth-to-space after it): the graph or the converter changed, and
     training would miss a quantization step.
     """
     from converters.tflite_tensors import ActivationProbe, int8_grids
