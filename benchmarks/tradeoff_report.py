@@ -152,13 +152,14 @@ def section(study: dict[str, Any], folder: Path) -> str:
     runtime_lines, ratios = runtime_rows(runtimes)
     q = study["quality"]
     (lr_h, lr_w), (sr_h, sr_w) = frame(study)
+    runs = "; ".join(
+        f"{k} {m['created_utc']}, load {m['device'].get('load', '?')}, GEMM {m.get('gemm_gflops', '?')} GFLOP/s"
+        for k in ("runtimes", "groups", "tiles") for m in [study["latency"][k]])
     parts = [
-        f"Measured on {device['description']} (load average at the start: "
-        f"{', '.join(str(study['latency'][k]['device'].get('load', '?')) for k in ('runtimes', 'groups', 'tiles'))} "
-        f"for the three runs below), {runtimes['created_utc']}; {tools}. Preset {study['preset']} "
+        f"Measured on {device['description']}; {tools}. Preset {study['preset']} "
         f"({lr_h}x{lr_w} LR in, {sr_w}x{sr_h} out), {study['threads']} threads; each table is one interleaved run of "
-        f"`benchmarks.latency`; ms are p50 per frame (all tiles of it). GEMM rate of this machine in the same run: "
-        f"{runtimes.get('gemm_gflops', '?')} GFLOP/s.",
+        f"`benchmarks.latency` (when it ran, the load average at its start, and this machine's float32 GEMM rate "
+        f"measured in it: {runs}); ms are p50 per frame (all tiles of it).",
         "", "### Runtimes, default weights (groups 4)", "",
         "| file | runtime | p50 ms/frame | min ms/frame | tiles/frame | GFLOP/s | share of GEMM |",
         "| --- | --- | --- | --- | --- | --- | --- |", *runtime_lines, "",
@@ -167,8 +168,9 @@ def section(study: dict[str, Any], folder: Path) -> str:
         f"Weights: derived from the embedded default weights (groups 4) by `train --groups G --init`. "
         f"Fine-tuned {d['steps']} steps each (batch 16, 32-px patches, x2/x3/x4 in turn; lr {d['lr']:g}, halved "
         f"every {d['decay_every']} steps, weight average {d['ema']}; on {' + '.join(d['data'])}), the same budget: "
-        f"groups {', '.join(map(str, d['finetuned'])) or 'none'}, which start from the cut and least-squares-refitted "
-        f"network (README). {_exact_note(study)}",
+        f"groups {', '.join(map(str, d['finetuned'])) or 'none'}; more groups than 4 start from the cut and "
+        f"least-squares-refitted network (README), 4 and fewer from the default weights' exact function. "
+        f"{_exact_note(study)}",
         f"Files: the default 128x128 tile, tiled over the frame with a {DEFAULT_OVERLAP}-px overlap.", "",
         "| groups | parameters | Mult-Adds (G) | fp32 KB | int8 KB | fp32 ms | int8 ms | Set5 x4 dB | Set14 x4 dB |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",

@@ -69,7 +69,8 @@ def test_section_writes_the_plots_and_every_table(study, tmp_path: Path):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f"]({name})" in text
     assert "| 64 | " in text and "| 128x128 | 8 | 2.28x |" in text and "| bicubic |" in text
     assert f"Fine-tuned {tradeoff.DERIVE['steps']} steps each" in text and "test box" in text
-    assert "groups 64, which start from the cut" in text and "Groups 1, 4: the default weights' exact function" in text
+    assert "groups 64; more groups than 4 start from the cut" in text and "Groups 1, 4: the default weights' exact function" in text
+    assert "groups 2026-11-29T10:00:00Z, load 0.1, GEMM 240.0 GFLOP/s" in text  # each run says when, at what load and GEMM rate
 
 
 def test_derived_means_the_whole_budget_ran(tmp_path: Path):
