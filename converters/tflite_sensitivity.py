@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .tflite import int8_rounded
+from .tflite_tensors import int8_params
 
 _CONVS = ("CONV_2D", "DEPTHWISE_CONV_2D")
 
@@ -69,12 +70,6 @@ def _opcode(model, builtin: int) -> int:
     code.builtinCode, code.deprecatedBuiltinCode, code.version = builtin, min(builtin, 127), 1
     model.operatorCodes.append(code)
     return len(model.operatorCodes) - 1
-
-
-def int8_params(lo: float, hi: float) -> tuple[float, int]:
-    """(scale, zero point) of asymmetric int8 over [lo, hi] (0 inside), zero point nudged to an integer."""
-    scale = (hi - lo) / 255.0 or 1.0
-    return scale, int(np.clip(np.round(-128 - lo / scale), -128, 127))
 
 
 def with_activation_quantized(float_model: bytes, probe: Probe) -> bytes:

@@ -57,6 +57,12 @@ class ActivationProbe:
         return {i: self._interpreter.get_tensor(i) for i in self.tensors}
 
 
+def int8_params(lo: float, hi: float) -> tuple[float, int]:
+    """(scale, zero point) of asymmetric int8 over [lo, hi] (0 inside), zero point nudged to an integer."""
+    scale = (hi - lo) / 255.0 or 1.0
+    return scale, int(np.clip(np.round(-128 - lo / scale), -128, 127))
+
+
 def int8_grids(int8_model: bytes) -> dict[str, tuple[float, int]]:
     """(scale, zero point) of every per-tensor quantized int8 activation of a full-integer file, by tensor name."""
     from tensorflow.lite.python import schema_py_generated as schema

@@ -29,10 +29,12 @@ def _step_decay(opt: torch.optim.Optimizer, cfg: TrainConfig) -> torch.optim.lr_
 class L1Objective:
     """Stage one: ``|G(lr, s) - hr|_1``."""
 
-    def __init__(self, generator: nn.Module, cfg: TrainConfig, ctx: DistContext) -> None:
+    def __init__(self, generator: nn.Module, cfg: TrainConfig, ctx: DistContext, runs: nn.Module | None = None) -> None:
+        """``runs``: the module the loss is computed through, when it is not ``generator`` itself but
+        shares its parameters (QAT's fake-quantized graphs); it alone is wrapped for DDP."""
         self.cfg = cfg
         self.generator = generator
-        self.g = wrap(generator, ctx, find_unused=len(generator.scales) > 1)
+        self.g = wrap(runs or generator, ctx, find_unused=len(generator.scales) > 1)
         self.params = [p for p in generator.parameters() if p.requires_grad]
         self.opt = _adam(self.params, cfg)
         self.sched = _step_decay(self.opt, cfg)
@@ -83,8 +85,7 @@ class QATObjective(L1Objective):
     """
 
     def __init__(self, generator: nn.Module, sim: nn.Module, cfg: TrainConfig, ctx: DistContext) -> None:
-        super().__init__(generator, cfg, ctx)
-        self.g = wrap(sim, ctx, find_unused=len(generator.scales) > 1)
+        super().__init__(generator, cfg, ctx, runs=sim)
 
 
 class GANObjective(L1Objective):

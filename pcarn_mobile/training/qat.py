@@ -31,6 +31,8 @@ import torch
 import torch.fx as fx
 from torch import nn
 
+from converters.tflite_tensors import int8_params
+
 from ..models import SRDeploy
 
 #: int8 activation limits (TFLite's asymmetric int8) and the symmetric weight limit.
@@ -69,9 +71,7 @@ class Int8ConstantShift(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b = self.conv.bias.detach()
-        lo, hi = min(float(b.min()), 0.0), max(float(b.max()), 0.0)
-        scale = (hi - lo) / (QMAX - QMIN)
-        zero = int(round(QMIN - lo / scale))
+        scale, zero = int8_params(min(float(b.min()), 0.0), max(float(b.max()), 0.0))
         return self.conv._conv_forward(x, self.conv.weight, fake_quant(b, scale, zero))
 
 
@@ -165,8 +165,8 @@ def fake_quantized_graph(model: nn.Module, scale: int, fp32: bytes, int8: bytes,
     graph = gm.graph
     reads_input = {n for n in graph.nodes if n.op == "call_module" and n.args and getattr(n.args[0], "op", "") == "placeholder"}
     for node in list(graph.nodes):
-        if node.op == "call_module" and isinstance(gm.get_submodule(node.target), nn.Conv2d):
-            conv = gm.get_submodule(node.target)
+        conv = gm.get_submodule(node.target) if node.op == "call_module" else None
+        if isinstance(conv, nn.Conv2d):
             wrapper = (FakeQuantConv if conv.weight.requires_grad
                        else Int8ConstantShift if node in reads_input else None)
             if wrapper is not None:
