@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,19 +30,16 @@ from pcarn_mobile.filekind import ONNX_MODEL, TFLITE_MODEL, UNKNOWN_BINARY, desc
 from pcarn_mobile.fileio import sha256_of, write_json
 from pcarn_mobile.machine import describe_machine, installed_versions, machine_facts
 from pcarn_mobile.modelargs import add_model_args
-from pcarn_mobile.sizes import parse_hw
 from pcarn_mobile.tiling import count_tiles
 
 from . import latency_pool as pool
 from .latency_table import print_stages, print_table
 from .latency_worker import GEMM_SIZES
+from .presets import parse_preset
 from .results import new_result, schema_errors
 from .sidecars import input_hw, read_sidecar
 from .stats import latency_stats
 
-#: Preset -> (LR frame (H, W), the scale it is named for). 720p-x4 is the paper's timing setting.
-PRESETS: dict[str, tuple[tuple[int, int], int | None]] = {
-    "720p-x4": ((180, 320), 4), "1080p-x3": ((360, 640), 3), "tile128": ((128, 128), None)}
 #: File suffix -> (format, what pcarn_mobile.filekind calls such a file).
 SUFFIXES: dict[str, tuple[str, str]] = {".tflite": ("tflite", TFLITE_MODEL), ".onnx": ("onnx", ONNX_MODEL)}
 #: Format -> (schema runtime, backend): LiteRT's Python interpreter applies XNNPACK by default.
@@ -111,15 +107,6 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also measure the time per network stage (entry, b1..b3, c1..c3, upsample, exit); slower")
     p.add_argument("--json", metavar="OUT", help="write the latency result (schema v1) here")
     return p
-
-
-def parse_preset(text: str) -> tuple[tuple[int, int], int | None]:
-    """``--preset`` -> (LR frame (H, W), the scale it is named for or None)."""
-    if text in PRESETS:
-        return PRESETS[text]
-    if re.fullmatch(r"\s*\d+\s*[xX]\s*\d+\s*", text):
-        return parse_hw(text, "--preset"), None
-    raise UserError(f"--preset {text!r}: unknown; choose {', '.join(PRESETS)} or HEIGHTxWIDTH such as 180x320")
 
 
 def parse_threads(text: str) -> list[int]:

@@ -11,7 +11,7 @@ from typing import Any, Callable
 from pcarn_mobile.archinfo import DEFAULT_OVERLAP, RECEPTIVE_RADIUS
 from pcarn_mobile.fileio import atomic_path
 
-from .latency import PRESETS
+from .presets import PRESETS
 
 OWNER = "benchmarks.tradeoff"
 PLOTS = {"quality": "tradeoff-quality.png", "latency": "tradeoff-latency.png", "tiles": "tradeoff-tiles.png"}

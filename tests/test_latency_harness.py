@@ -19,7 +19,8 @@ import numpy as np
 import pytest
 
 from benchmarks import latency_pool
-from benchmarks.latency import PRESETS, main
+from benchmarks.latency import main
+from benchmarks.presets import PRESETS
 from benchmarks.results import schema_errors
 from benchmarks.stages import by_stage, stage_of
 from benchmarks.stats import latency_stats
