@@ -46,15 +46,6 @@ def _weights(name: str) -> str | None:
     raise UserError(f"--weights {name}: no such file (nor in $PCARN_SHARED/checkpoints)")
 
 
-def _stage_names(weights: str | None, scale: int) -> list[str]:
-    """The network stage of the k-th conv, as PyTorch calls them (``benchmarks.stages``)."""
-    from pcarn_mobile.weights import resolve_weights
-
-    from .stages import conv_calls
-
-    return [c.stage for c in conv_calls(resolve_weights(weights, False).model, scale)]
-
-
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     from pcarn_mobile.data import load_eval_set
     from pcarn_mobile.export.calibration import load_calibration, random_crops
@@ -67,47 +58,19 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     pairs = load_eval_set(data, args.scale)
     photos = load_calibration(args.calib)
 
-    import numpy as np
-    from tensorflow.lite.tools import flatbuffer_utils
-
-    from converters import tflite
-    from converters.tflite_runner import load_runner
-    from converters.tflite_sensitivity import probes, variant
-    from pcarn_mobile.evaluation import evaluate_runner
     from pcarn_mobile.export import export
     from pcarn_mobile.export.options import DEFAULT_CALIB_COUNT
+    from pcarn_mobile.export.sensitivity import int8_sensitivity
+    from pcarn_mobile.models.stages import conv_calls
+    from pcarn_mobile.weights import resolve_weights
 
-    stages = _stage_names(weights, args.scale)
+    stages = [c.stage for c in conv_calls(resolve_weights(weights, False).model, args.scale)]
     with tempfile.TemporaryDirectory() as scratch:
         made = export(target="tflite", weights=weights, scale=args.scale, dynamic=True, precision="fp32", out=scratch)
         float_model = made.files[0].path.read_bytes()
-        crops = [c if c.ndim == 4 else c[None] for c in
-                 random_crops(photos.images, DEFAULT_CALIB_COUNT)]
-        stats = tflite.activation_stats(float_model, crops)
-        ranges = tflite.quantized_ranges(flatbuffer_utils.convert_bytearray_to_object(float_model), stats)
-
-        def score(model_bytes: bytes) -> float:
-            path = Path(scratch) / "variant.tflite"
-            path.write_bytes(model_bytes)
-            return float(evaluate_runner(load_runner(path, any_size=True), pairs, args.scale)["psnr_y"])
-
-        base = score(float_model)
-        full = score(tflite.quantize_from_stats(float_model, stats, io="float"))
-        rows = []
-        for probe in probes(float_model, ranges):
-            stage = stages[probe.conv_number] if probe.conv_number is not None and probe.conv_number < len(stages) else "-"
-            rows.append({"kind": probe.kind, "op_index": probe.op_index, "op": probe.op_name, "conv": probe.conv_number,
-                         "stage": stage, "drop_db": round(base - score(variant(float_model, probe)), 4)})
-            print(f"  {len(rows):3d} {probe.kind:10s} op {probe.op_index:3d} {probe.op_name:15s} {stage:12s} "
-                  f"{rows[-1]['drop_db']:+.4f} dB", flush=True)
-    by_stage: dict[str, dict[str, float]] = {}
-    for r in rows:
-        by_stage.setdefault(r["stage"], {"activation": 0.0, "weights": 0.0})[r["kind"]] += r["drop_db"]
-    return {"machine": describe_machine(), "weights": args.weights, "scale": args.scale, "data": Path(data).name,
-            "float_psnr_y": round(base, 4), "int8_psnr_y": round(full, 4), "rows": rows,
-            "by_stage": {k: {kk: round(vv, 4) for kk, vv in v.items()} for k, v in by_stage.items()},
-            "sum_activation_drops": round(float(np.sum([r["drop_db"] for r in rows if r["kind"] == "activation"])), 4),
-            "sum_weight_drops": round(float(np.sum([r["drop_db"] for r in rows if r["kind"] == "weights"])), 4)}
+    crops = random_crops(photos.images, DEFAULT_CALIB_COUNT)
+    report = int8_sensitivity(float_model, crops, pairs, args.scale, stages, Path(data).name)
+    return {"machine": describe_machine(), "weights": args.weights, "scale": args.scale, **report}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,10 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nmachine: {result['machine']}")
     print(f"{result['weights']} x{result['scale']} on {result['data']}: float {result['float_psnr_y']:.3f} dB, "
           f"int8 {result['int8_psnr_y']:.3f} dB ({result['int8_psnr_y'] - result['float_psnr_y']:+.3f}); "
-          f"drops of the tensors alone sum to {result['sum_activation_drops']:+.3f} (activations) and "
-          f"{result['sum_weight_drops']:+.3f} (weights)")
+          f"drops of the tensors alone sum to {result['activations_alone_db']:+.3f} (activations) and "
+          f"{result['weights_alone_db']:+.3f} (weights)")
     print(f"\n| rank | tensor | op | stage | drop alone (dB) |\n| --- | --- | --- | --- | --- |")
-    for rank, r in enumerate(sorted(result["rows"], key=lambda r: -r["drop_db"])[: args.top], start=1):
+    for rank, r in enumerate(sorted(result["tensors"], key=lambda r: -r["drop_db"])[: args.top], start=1):
         print(f"| {rank} | {r['kind']} | #{r['op_index']} {r['op']} | {r['stage']} | {r['drop_db']:+.4f} |")
     print("\n| stage | activations (dB) | weights (dB) |\n| --- | --- | --- |")
     for stage, v in result["by_stage"].items():

@@ -24,62 +24,21 @@ How each runtime is measured, honestly and in the file's own arithmetic:
 """
 from __future__ import annotations
 
-import copy
 import json
 import statistics
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import numpy as np
 
+from pcarn_mobile.models.stages import ConvCall, conv_calls, stage_of
+
 #: ONNX Runtime node types that are convolutions (after its fusions and layout transforms).
 ORT_CONV_OPS = frozenset({"Conv", "FusedConv", "NhwcFusedConv", "QLinearConv", "ConvInteger"})
 #: TFLite builtin operator codes that are convolutions: CONV_2D, DEPTHWISE_CONV_2D.
 TFLITE_CONV_CODES = {3: "CONV_2D", 4: "DEPTHWISE_CONV_2D"}
-
-
-@dataclass(frozen=True)
-class ConvCall:
-    """One convolution PyTorch calls, in call order: its stage and what a runtime's copy must look like."""
-
-    stage: str
-    out_channels: int
-    kernel: tuple[int, int]
-
-
-def stage_of(path: str) -> str | None:
-    """Module path -> stage (``b1.b1.conv1`` -> ``b1``, ``upsample.up4.body.3`` -> ``upsample.2``);
-    None for the mean shifts, which exporters fold into a neighbour (their time follows that rule)."""
-    parts = path.split(".")
-    if parts[0] in ("sub_mean", "add_mean"):
-        return None
-    if parts[0] == "upsample":
-        return f"upsample.{int(parts[parts.index('body') + 1]) // 3 + 1}"
-    return parts[0]
-
-
-def conv_calls(network: Any, scale: int) -> list[ConvCall]:
-    """The convolutions of ``network(x, scale)`` in call order (shared blocks once per use), mean shifts
-    left out; from one pass on PyTorch's ``meta`` device, so no arithmetic is done."""
-    import torch
-    from torch import nn
-
-    meta = copy.deepcopy(network).to("meta")
-    names = {module: name for name, module in meta.named_modules()}
-    called: list[nn.Conv2d] = []
-    hooks = [m.register_forward_pre_hook(lambda module, _: called.append(module))
-             for m in meta.modules() if isinstance(m, nn.Conv2d)]
-    try:
-        with torch.no_grad():
-            meta(torch.empty((1, 3, 16, 16), device="meta"), scale)
-    finally:
-        for hook in hooks:
-            hook.remove()
-    return [ConvCall(stage, m.out_channels, tuple(m.kernel_size))  # type: ignore[arg-type]
-            for m in called if (stage := stage_of(names[m])) is not None]
 
 
 def stage_order(calls: list[ConvCall]) -> list[str]:

@@ -45,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     tflite.add_argument("--calib", metavar="DIR", help="photos to calibrate int8 on (default: scikit-image's bundled photos)")
     tflite.add_argument("--calib-count", type=int, metavar="N",
                         help=f"random {CALIB_CROP}x{CALIB_CROP} calibration crops (default {DEFAULT_CALIB_COUNT})")
+    tflite.add_argument("--int8-sensitivity", action="store_true",
+                        help="also measure what each int8 activation and each conv's weights cost quantized alone "
+                             "(Y-PSNR on --parity-data; minutes) and write it into the int8 sidecar's calibration")
     coreml = parser.add_argument_group("Core ML (--target coreml / all)")
     coreml.add_argument("--compress", action="append", metavar="LIST",
                         help=f"comma-separated and/or repeated: {', '.join(COMPRESSIONS)} (8-bit linear / 6-bit k-means "

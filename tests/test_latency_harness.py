@@ -22,8 +22,9 @@ from benchmarks import latency_pool
 from benchmarks.latency import main
 from benchmarks.presets import PRESETS
 from benchmarks.results import schema_errors
-from benchmarks.stages import by_stage, stage_of
+from benchmarks.stages import by_stage
 from benchmarks.stats import latency_stats
+from pcarn_mobile.models.stages import stage_of
 from pcarn_mobile.tiling import count_tiles
 from clitools import cli_error
 from tileplan import run_plan

@@ -63,6 +63,19 @@ def _files_table(report: dict[str, Any]) -> str:
     return table("Files written, one row each", headers, rows, raw=True)
 
 
+def _sensitivity(meta: dict[str, Any]) -> str:
+    """The int8 sensitivity report of a file (``--int8-sensitivity``), or nothing."""
+    sens = meta.get("calibration", {}).get("sensitivity")
+    if not sens:
+        return ""
+    caption = (f"int8 sensitivity on {sens['data']} ({sens['images']} images): float {sens['float_psnr_y']:.3f} dB, "
+               f"int8 {sens['int8_psnr_y']:.3f} dB; quantized alone, the {sens['tensors_measured']} tensors' drops sum "
+               f"to {sens['activations_alone_db']:+.3f} (activations) and {sens['weights_alone_db']:+.3f} dB (weights). "
+               "The most costly:")
+    rows = [[t["kind"], f"#{t['op_index']} {t['op']}", t["stage"], f"{t['drop_db']:+.4f}"] for t in sens["tensors"]]
+    return table(caption, ["tensor", "operator", "stage", "drop alone (dB)"], rows)
+
+
 def render(report: dict[str, Any], sections: list[list[str]]) -> str:
     """The page: the run, the table of files, then one section of pictures per file (``sections`` in file order)."""
     weights = report["weights"]
@@ -80,5 +93,5 @@ def render(report: dict[str, Any], sections: list[list[str]]) -> str:
     for meta, rows in zip(report["files"], sections):
         reasons = "".join(f"<li>{escape(r)}</li>" for r in meta["parity"]["reasons"])
         body.append(f"<h2>{escape(meta['file'])}: {verdict_html(meta['parity']['verdict'])}</h2>"
-                    + (f"<ul>{reasons}</ul>" if reasons else "") + "".join(rows))
+                    + (f"<ul>{reasons}</ul>" if reasons else "") + _sensitivity(meta) + "".join(rows))
     return page(f"pcarn-mobile export: {report['verdict']}", "\n".join(body))

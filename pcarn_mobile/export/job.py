@@ -14,6 +14,8 @@ from typing import Any, Callable
 
 from converters.runner import Runner
 
+from ..data import EvalPair
+
 from ..models import SRDeploy
 from ..weights import LoadedWeights
 from .calibration import CalibrationSet
@@ -35,6 +37,7 @@ class Job:
     scale: int
     workdir: Path
     calibration: CalibrationSet | None = None  # loaded and checked before any conversion, for int8
+    pairs: list[EvalPair] | None = None  # --parity-data, loaded up front (int8 sensitivity scores on it)
     timings: dict[str, float] = field(default_factory=dict)
 
     def lap(self, stage: str, since: float) -> float:

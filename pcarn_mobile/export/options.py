@@ -50,6 +50,7 @@ class ExportOptions:
     io: str | None = None  # TFLite int8 I/O: int8 (default), uint8 or float
     calib: str | None = None  # folder of calibration photos (default: scikit-image's)
     calib_count: int | None = None  # random calibration crops (default 24)
+    int8_sensitivity: bool = False  # TFLite int8: each tensor's cost, scored on parity_data, into the sidecar
     compress: str | Sequence[str] | None = None  # Core ML: none, int8, palette6 (default none)
     tensor_io: bool | None = None  # Core ML: float32 tensors instead of images (default: images)
     min_ios: int | None = None  # Core ML deployment target (default 16)
@@ -82,6 +83,7 @@ class Plan:
     io: str
     calib: str | None
     calib_count: int
+    int8_sensitivity: bool
     expand_groups: bool
     coreml: CoreMLPlan | None
     parity_data: str | None
@@ -128,7 +130,7 @@ def _precisions(asked: list[str] | None, targets: tuple[str, ...]) -> dict[str, 
 
 def _given_flags(o: ExportOptions) -> set[str]:
     given = {k for k in ("io", "calib", "calib_count", "sizes", "compress", "tensor_io", "min_ios") if getattr(o, k) is not None}
-    given |= {k for k in ("expand_groups", "android_demo", "ios_demo") if getattr(o, k)}
+    given |= {k for k in ("int8_sensitivity", "expand_groups", "android_demo", "ios_demo") if getattr(o, k)}
     if isinstance(o.dynamic, str):
         given.add("dynamic_range")
     return given
@@ -206,10 +208,12 @@ def plan(o: ExportOptions) -> Plan:
     calib_count = DEFAULT_CALIB_COUNT if o.calib_count is None else o.calib_count
     if calib_count < 1:
         raise UserError(f"--calib-count must be at least 1, got {calib_count}")
+    if o.int8_sensitivity and not o.parity_data:
+        raise UserError("--int8-sensitivity scores each tensor on an evaluation set: give it with --parity-data DIR")
     input_size = _input_size(o)
     coreml = _coreml(o, input_size) if "coreml" in targets else None
     if o.ios_demo and coreml is not None and not coreml.image_io:
         raise UserError("--ios-demo installs image-I/O packages (the demo app passes pixel buffers); drop --tensor-io")
     install = tuple(app for app in ("android_demo", "ios_demo") if getattr(o, app))
-    return Plan(targets, precisions, input_size, io, o.calib, calib_count, o.expand_groups, coreml,
+    return Plan(targets, precisions, input_size, io, o.calib, calib_count, o.int8_sensitivity, o.expand_groups, coreml,
                 o.parity_data, install, Path(o.out), {k: v for k, v in asdict(o).items() if v not in (None, False)})

@@ -189,7 +189,7 @@ def _convert(plan: Plan, options: ExportOptions, weights: LoadedWeights, module:
     timings: dict[str, float] = {"start-up (imports, weights, reference)": round(time.perf_counter() - start, 2)}
     artifacts: list[Artifact] = []
     for target in plan.targets:
-        job = Job(module, weights, plan, FORMATS[target], scale, workdir, calibration)
+        job = Job(module, weights, plan, FORMATS[target], scale, workdir, calibration, pairs)
         t = time.perf_counter()
         artifacts += job.fmt.load_adapter().export(job)
         timings.update(job.timings or {target: round(time.perf_counter() - t, 2)})

@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 import time
 from functools import partial
+from pathlib import Path
 
 from converters.onnx_export import export_onnx
 from converters.onnx_runner import load_runner as load_onnx_runner
@@ -15,10 +16,12 @@ from converters.tflite import CONCAT_RANGE, delegate_violations, float_tflite, n
 from converters.tflite_runner import load_runner
 
 from ..fileio import write_bytes
+from ..models.stages import conv_calls
 from ..tiling import TorchRunner
 from .calibration import random_crops
 from .job import UNIT_RANGE, Artifact, Job
 from .parity import parity_crops, parity_on_photos
+from .sensitivity import SIDECAR_TOP, int8_sensitivity
 
 CALIBRATION_METHOD = (f"min/max ranges (input and output clamp pinned to [0, 1], concatenations tied x{CONCAT_RANGE}), "
                       "bias correction, per-channel int8 weights")
@@ -46,9 +49,16 @@ def export(job: Job) -> list[Artifact]:
     if "int8" in plan.precisions["tflite"]:
         photos = job.calibration
         assert photos is not None, "the run loads the calibration photos before converting"
-        files["int8"] = quantize_int8(fp32, random_crops(photos.images, plan.calib_count), io=plan.io)
+        crops = random_crops(photos.images, plan.calib_count)
+        files["int8"] = quantize_int8(fp32, crops, io=plan.io)
         calibration = photos.describe(plan.calib_count, CALIBRATION_METHOD)
         t = job.lap("int8 (calibration + quantization)", t)
+        if plan.int8_sensitivity:
+            assert job.pairs is not None, "the plan refuses --int8-sensitivity without --parity-data"
+            stages = [c.stage for c in conv_calls(job.module.model, job.scale)]
+            calibration["sensitivity"] = int8_sensitivity(fp32, crops, job.pairs, job.scale, stages,
+                                                          Path(plan.parity_data or "").name, top=SIDECAR_TOP)
+            t = job.lap("int8 sensitivity", t)
     shutil.rmtree(scratch)
     artifacts = []
     for precision in plan.precisions["tflite"]:
