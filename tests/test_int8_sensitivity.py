@@ -34,8 +34,8 @@ def test_the_sensitivity_is_in_the_int8_sidecar_and_the_report(run: dict) -> Non
     meta = run["sidecar"]
     sens = meta["calibration"]["sensitivity"]  # the sidecar passed the schema check before it was written
     assert run["report"]["files"][0]["calibration"]["sensitivity"] == sens
-    assert sens["data"] == "sensitivity-hr0" and sens["images"] == 2
     quality = meta["parity"]["quality"]
+    assert sens["data"] == quality["set"] and sens["data"].endswith("/sensitivity-hr0") and sens["images"] == 2
     assert sens["float_psnr_y"] == pytest.approx(quality["torch_psnr_y"], abs=0.01)  # the float file is PyTorch
     assert sens["int8_psnr_y"] == pytest.approx(quality["psnr_y"], abs=0.05)  # the same ranges as the int8 file
     stages = list(dict.fromkeys(c.stage for c in conv_calls(build_model("pcarn_m", 4, (SCALE,)), SCALE)))
@@ -47,7 +47,7 @@ def test_the_sensitivity_is_in_the_int8_sidecar_and_the_report(run: dict) -> Non
     by_kind = {kind: sum(v[kind] for v in sens["by_stage"].values()) for kind in ("activation", "weights")}
     assert by_kind["activation"] == pytest.approx(sens["activations_alone_db"], abs=1e-3)
     assert by_kind["weights"] == pytest.approx(sens["weights_alone_db"], abs=1e-3)
-    assert "int8 sensitivity on sensitivity-hr0 (2 images)" in run["html"]
+    assert f"int8 sensitivity on {sens['data']} (2 images)" in run["html"]
 
 
 def test_without_an_evaluation_set_or_an_int8_file_it_is_refused(capsys: pytest.CaptureFixture[str]) -> None:

@@ -119,7 +119,7 @@ class SetQuality:
 
     def __init__(self, reference: Reference, pairs: list[EvalPair], scale: int, folder: str) -> None:
         self.reference, self.pairs, self.scale = reference, pairs, scale
-        self.name = "/".join(Path(folder).resolve().parts[-2:])
+        self.name = set_name(folder)
         self._torch: dict[tuple[int, int] | None, tuple[dict[str, Any], dict[str, np.ndarray]]] = {}
         self.last_outputs: dict[str, np.ndarray] = {}
         self.last_torch_outputs: dict[str, np.ndarray] = {}
@@ -149,6 +149,11 @@ class SetQuality:
             entry["tiled"] = {"psnr_y": quality_on_set(artifact.runner(), self.pairs, self.scale)["psnr_y"],
                               "torch_psnr_y": self.torch(artifact.input_size)["psnr_y"], "tile": list(artifact.input_size)}
         return entry
+
+
+def set_name(folder: str) -> str:
+    """An evaluation set as sidecars name it: its folder and the one above (``Set5/x2``), never a path."""
+    return "/".join(Path(folder).resolve().parts[-2:])
 
 
 def verdict(fmt: Format, variant: str, photos: dict[str, Any], quality: dict[str, Any] | None) -> dict[str, Any]:

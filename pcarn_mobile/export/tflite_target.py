@@ -8,7 +8,6 @@ from __future__ import annotations
 import shutil
 import time
 from functools import partial
-from pathlib import Path
 
 from converters.onnx_export import export_onnx
 from converters.onnx_runner import load_runner as load_onnx_runner
@@ -20,7 +19,7 @@ from ..models.stages import conv_calls
 from ..tiling import TorchRunner
 from .calibration import random_crops
 from .job import UNIT_RANGE, Artifact, Job
-from .parity import parity_crops, parity_on_photos
+from .parity import parity_crops, parity_on_photos, set_name
 from .sensitivity import SIDECAR_TOP, int8_sensitivity
 
 CALIBRATION_METHOD = (f"min/max ranges (input and output clamp pinned to [0, 1], concatenations tied x{CONCAT_RANGE}), "
@@ -57,7 +56,7 @@ def export(job: Job) -> list[Artifact]:
             assert job.pairs is not None, "the plan refuses --int8-sensitivity without --parity-data"
             stages = [c.stage for c in conv_calls(job.module.model, job.scale)]
             calibration["sensitivity"] = int8_sensitivity(fp32, crops, job.pairs, job.scale, stages,
-                                                          Path(plan.parity_data or "").name, top=SIDECAR_TOP)
+                                                          set_name(plan.parity_data or ""), top=SIDECAR_TOP)
             t = job.lap("int8 sensitivity", t)
     shutil.rmtree(scratch)
     artifacts = []
