@@ -60,6 +60,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 
     from pcarn_mobile.export import export
     from pcarn_mobile.export.options import DEFAULT_CALIB_COUNT
+    from pcarn_mobile.export.parity import set_name
     from pcarn_mobile.export.sensitivity import int8_sensitivity
     from pcarn_mobile.models.stages import conv_calls
     from pcarn_mobile.weights import resolve_weights
@@ -69,7 +70,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         made = export(target="tflite", weights=weights, scale=args.scale, dynamic=True, precision="fp32", out=scratch)
         float_model = made.files[0].path.read_bytes()
     crops = random_crops(photos.images, DEFAULT_CALIB_COUNT)
-    report = int8_sensitivity(float_model, crops, pairs, args.scale, stages, Path(data).name)
+    report = int8_sensitivity(float_model, crops, pairs, args.scale, stages, set_name(data))
     return {"machine": describe_machine(), "weights": args.weights, "scale": args.scale, **report}
 
 
