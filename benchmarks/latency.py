@@ -26,7 +26,7 @@ from typing import Any
 
 from pcarn_mobile.archinfo import DEFAULT_OVERLAP
 from pcarn_mobile.errors import CliParser, UserError, run_cli
-from pcarn_mobile.filekind import ONNX_MODEL, TFLITE_MODEL, UNKNOWN_BINARY, describe
+from pcarn_mobile.filekind import ONNX_MODEL, TFLITE_MODEL, other_than
 from pcarn_mobile.fileio import sha256_of, write_json
 from pcarn_mobile.machine import describe_machine, installed_versions, machine_facts
 from pcarn_mobile.modelargs import add_model_args
@@ -128,8 +128,8 @@ def model_spec(text: str) -> ModelSpec:
         raise UserError(f"--model {text}: not a .tflite or .onnx file, nor the word torch "
                         "(Core ML packages are timed by benchmarks/ios)")
     fmt, expected = SUFFIXES[path.suffix]
-    found = describe(path)
-    if found != expected and not (fmt == "onnx" and found == UNKNOWN_BINARY):  # ONNX has no magic number
+    found = other_than(path, expected)
+    if found is not None:
         raise UserError(f"--model {text}: not {expected} (it is {found})")
     return ModelSpec(fmt, path, read_sidecar(path, fmt))
 

@@ -19,7 +19,7 @@ from converters.runner import Runner
 from .data import EvalPair, load_eval_set
 from .errors import CliParser, UserError, run_cli
 from .evaluate_html import check_html_path
-from .filekind import COREML_PACKAGE, ONNX_MODEL, TFLITE_MODEL, UNKNOWN_BINARY, describe
+from .filekind import COREML_PACKAGE, ONNX_MODEL, TFLITE_MODEL, other_than
 from .modelargs import add_model_args, add_tile_args, describe as describe_model, model_from_args, tiling_from_args
 from .native_log import quiet_native_stderr
 
@@ -59,8 +59,9 @@ def check_artifact(kind: str, path: str) -> None:
     package: a folder with ``Manifest.json``), before the runtime that would load it is imported."""
     if not Path(path).exists():
         raise UserError(f"--{kind} {path}: not found")
-    expected, found = ARTIFACT_RUNNERS[kind][1], describe(path)
-    if found == expected or (kind == "onnx" and found == UNKNOWN_BINARY):  # ONNX has no magic number
+    expected = ARTIFACT_RUNNERS[kind][1]
+    found = other_than(path, expected)
+    if found is None:
         return
     if kind == "coreml":
         found = "a folder without Manifest.json" if found == "a folder" else found

@@ -56,6 +56,13 @@ def describe(path: str | os.PathLike[str]) -> str:
     return describe_bytes(head)
 
 
+def other_than(path: str | os.PathLike[str], expected: str) -> str | None:
+    """What ``path`` holds when it cannot be ``expected`` (one of the kinds above), else None. ONNX has
+    no magic number, so binary data of no recognised kind may be an ONNX model."""
+    found = describe(path)
+    return None if found == expected or (expected == ONNX_MODEL and found == UNKNOWN_BINARY) else found
+
+
 def describe_bytes(head: bytes) -> str:
     """:func:`describe` for a file's first bytes (up to a few KB)."""
     if not head:
