@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
           f"int8 {result['int8_psnr_y']:.3f} dB ({result['int8_psnr_y'] - result['float_psnr_y']:+.3f}); "
           f"drops of the tensors alone sum to {result['activations_alone_db']:+.3f} (activations) and "
           f"{result['weights_alone_db']:+.3f} (weights)")
-    print(f"\n| rank | tensor | op | stage | drop alone (dB) |\n| --- | --- | --- | --- | --- |")
+    print("\n| rank | tensor | op | stage | drop alone (dB) |\n| --- | --- | --- | --- | --- |")
     for rank, r in enumerate(sorted(result["tensors"], key=lambda r: -r["drop_db"])[: args.top], start=1):
         print(f"| {rank} | {r['kind']} | #{r['op_index']} {r['op']} | {r['stage']} | {r['drop_db']:+.4f} |")
     print("\n| stage | activations (dB) | weights (dB) |\n| --- | --- | --- |")

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -30,12 +29,14 @@ from typing import Any, Callable
 import numpy as np
 
 from pcarn_mobile.errors import CliParser, UserError, run_cli
-from pcarn_mobile.filekind import ONNX_MODEL, TFLITE_MODEL, UNKNOWN_BINARY, describe
+from pcarn_mobile.filekind import ONNX_MODEL, TFLITE_MODEL, other_than
 from pcarn_mobile.fileio import write_json
 from pcarn_mobile.machine import describe_machine, installed_versions, machine_facts
 
 from .presets import parse_preset
-from .tflite_ops import GROUPED_FORMS, OpInfo, describe_ops, single_op
+from .sidecars import read_sidecar
+from .stages import time_round_robin
+from .tflite_ops import GROUPED_FORMS, OpInfo, describe_ops, ready_interpreter, single_op
 
 TOOLS = ("ai-edge-litert", "onnxruntime", "pcarn-mobile")
 
@@ -82,8 +83,8 @@ def check(args: argparse.Namespace) -> None:
         path = Path(text)
         if not path.is_file():
             raise UserError(f"{flag} {text}: no such file")
-        found = describe(path)
-        if found != kind and not (kind == ONNX_MODEL and found == UNKNOWN_BINARY):  # ONNX has no magic number
+        found = other_than(path, kind)
+        if found is not None:
             raise UserError(f"{flag} {text}: not {kind} (it is {found})")
     if args.runs < 1 or args.threads < 1:
         raise UserError("--runs and --threads must be at least 1")
@@ -91,36 +92,14 @@ def check(args: argparse.Namespace) -> None:
         raise UserError(f"--json {args.json}: folder {Path(args.json).parent} does not exist")
 
 
-def interpreter(content: bytes, threads: int, shape: list[int] | None = None, delegate: bool = True) -> Any:
-    """A LiteRT interpreter with random inputs set, ready to invoke: with the default XNNPACK delegate, or
-    without (``delegate=False``: TFLite's own kernels, whose tensors all carry their resized shapes)."""
-    from ai_edge_litert.interpreter import Interpreter, OpResolverType
-
-    resolver = OpResolverType.AUTO if delegate else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
-    it = Interpreter(model_content=content, num_threads=threads, experimental_op_resolver_type=resolver)
-    if shape is not None:
-        it.resize_tensor_input(it.get_input_details()[0]["index"], shape, strict=False)
-    it.allocate_tensors()
-    rng = np.random.default_rng(0)
-    for d in it.get_input_details():
-        dtype = np.dtype(d["dtype"])
-        sample = rng.uniform(0, 1, d["shape"]) if dtype.kind == "f" else rng.integers(-100, 100, d["shape"])
-        it.set_tensor(d["index"], sample.astype(dtype))
-    return it
-
-
 def candidates(data: bytes, frame: tuple[int, int], args: argparse.Namespace) -> tuple[list[Timed], list[OpInfo]]:
     """The whole file, the ONNX session, every operator alone and (``--alternatives``) the other forms."""
     try:
-        whole = interpreter(data, args.threads)
+        whole = ready_interpreter(data, args.threads, frame)
     except (ValueError, RuntimeError) as exc:
         raise UserError(f"--model {args.model}: litert cannot load it ({str(exc).strip().splitlines()[0]})") from None
-    (detail,) = whole.get_input_details()
-    size = [1, *frame, 3] if -1 in detail["shape_signature"][1:3] else None
-    if size:
-        whole = interpreter(data, args.threads, size)
     # A delegate keeps the shapes of the tensors inside it to itself: read them from TFLite's own kernels.
-    probe = interpreter(data, 1, size, delegate=False)
+    probe = ready_interpreter(data, 1, frame, delegate=False)
     shapes = {t["index"]: [int(s) for s in t["shape"]] for t in probe.get_tensor_details()}
     del probe
     ops = describe_ops(data, shapes)
@@ -136,19 +115,9 @@ def candidates(data: bytes, frame: tuple[int, int], args: argparse.Namespace) ->
         forms = ["alone"] + (list(GROUPED_FORMS) if args.alternatives and op.alternatives_apply else [])
         for form in forms:
             content = single_op(data, op.index, shapes, form)
-            it = interpreter(content, args.threads)
+            it = ready_interpreter(content, args.threads)
             timed.append(Timed(op.kind, it.invoke, op, form, keep=(it, content)))
     return timed, ops
-
-
-def time_round_robin(timed: list[Timed], runs: int) -> None:
-    """One warm-up round, then ``runs`` rounds over everything, one at a time."""
-    for round_ in range(runs + 1):
-        for t in timed:
-            start = time.perf_counter()
-            t.invoke()
-            if round_:
-                t.samples.append(1000.0 * (time.perf_counter() - start))
 
 
 def summary(timed: list[Timed], gemm: float) -> dict[str, Any]:
@@ -207,14 +176,10 @@ def print_report(doc: dict[str, Any]) -> None:
               f"convolutions alone / ONNX Runtime: {f['convolutions_alone_ms'] / ort:.2f}")
 
 
-def network_mult_adds(path: Path, hw: list[int]) -> int | None:
-    """The network's Mult-Adds (paper convention) for the file's input, from its sidecar; None without one."""
-    import json
-
-    sidecar = Path(str(path) + ".json")
-    if not sidecar.is_file():
+def network_mult_adds(s: dict[str, Any] | None, hw: list[int]) -> int | None:
+    """The network's Mult-Adds (paper convention) for the file's input, from its sidecar ``s``; None without one."""
+    if s is None:
         return None
-    s = json.loads(sidecar.read_text())
     from pcarn_mobile.complexity import count_mult_adds
     from pcarn_mobile.models import build_model
 
@@ -225,23 +190,27 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     frame, _ = parse_preset(args.preset)
     check(args)
-    data = Path(args.model).read_bytes()
-    load = machine_facts()["load"]
-    print(f"machine: {describe_machine()}")
-    print("tools: " + ", ".join(f"{k} {v}" for k, v in installed_versions(TOOLS).items()))
+    model = Path(args.model)
+    # The sidecar, when the file has one, names the network whose Mult-Adds the bounds use.
+    sidecar = read_sidecar(model, "tflite") if model.with_name(model.name + ".json").is_file() else None
+    data = model.read_bytes()
+    load, machine, tools = machine_facts()["load"], describe_machine(), installed_versions(TOOLS)
+    print(f"machine: {machine}")
+    print("tools: " + ", ".join(f"{k} {v}" for k, v in tools.items()))
     timed, ops = candidates(data, frame, args)
     hw = [int(s) for s in timed[0].keep.get_input_details()[0]["shape"][1:3]]
-    print(f"{Path(args.model).name}: {len(ops)} operators, input {hw[0]}x{hw[1]}; {args.threads} thread(s); "
+    print(f"{model.name}: {len(ops)} operators, input {hw[0]}x{hw[1]}; {args.threads} thread(s); "
           f"1 warm-up + {args.runs} rounds over {len(timed)} candidates, round-robin")
-    time_round_robin(timed, args.runs)
+    for t, samples in zip(timed, time_round_robin([t.invoke for t in timed], args.runs)):
+        t.samples = samples
     from .latency_worker import gemm_gflops
 
     gemm = gemm_gflops([args.threads])[args.threads]
-    doc: dict[str, Any] = {"machine": describe_machine(), "load": load, "tools": installed_versions(TOOLS),
-                           "model": Path(args.model).name, "operators": len(ops), "input": hw, "threads": args.threads, "runs": args.runs,
+    doc: dict[str, Any] = {"machine": machine, "load": load, "tools": tools,
+                           "model": model.name, "operators": len(ops), "input": hw, "threads": args.threads, "runs": args.runs,
                            "gemm_gflops": round(gemm, 2), **summary(timed, gemm)}
     doc["floors"] = floors(doc)
-    doc["network_mult_adds"] = network_mult_adds(Path(args.model), hw)
+    doc["network_mult_adds"] = network_mult_adds(sidecar, hw)
     print(f"GEMM float32 (torch.mm): {gemm:.1f} GFLOP/s at {args.threads} thread(s)")
     print_report(doc)
     now = machine_facts()["load"]

@@ -33,6 +33,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
+from converters.tflite_tensors import builtin_code, constant_tensors
 from pcarn_mobile.models.stages import ConvCall, conv_calls, stage_of
 
 #: ONNX Runtime node types that are convolutions (after its fusions and layout transforms).
@@ -140,6 +141,19 @@ def torch_stages(network: Any, scale: int, x: np.ndarray, runs: int) -> dict[str
 
 # --- TFLite: truncated copies of the file -----------------------------------------------------------
 
+def time_round_robin(invokes: list[Callable[[], Any]], runs: int) -> list[list[float]]:
+    """ms of each of ``invokes`` over ``runs`` rounds, one call at a time in the same order every round,
+    after one untimed warm-up round: noise on a shared machine hits them alike."""
+    samples: list[list[float]] = [[] for _ in invokes]
+    for round_ in range(runs + 1):
+        for k, invoke in enumerate(invokes):
+            start = time.perf_counter()
+            invoke()
+            if round_:
+                samples[k].append(1000.0 * (time.perf_counter() - start))
+    return samples
+
+
 def _same_conv(out_channels: int, kernel: tuple[int, int], call: ConvCall) -> bool:
     """Whether a file's convolution is PyTorch's ``call``; the exit conv may be its sub-pixel twin
     (``converters.onnx_subpixel``: r*r times the outputs, before the last depth-to-space)."""
@@ -155,8 +169,7 @@ def tflite_cuts(model: Any, calls: list[ConvCall]) -> list[int]:
     sg = model.subgraphs[0]
     convs = []
     for index, op in enumerate(sg.operators):
-        code = model.operatorCodes[op.opcodeIndex]
-        name = TFLITE_CONV_CODES.get(max(code.builtinCode, code.deprecatedBuiltinCode))
+        name = TFLITE_CONV_CODES.get(builtin_code(model, op))
         if name:
             shape = [int(s) for s in sg.tensors[op.inputs[1]].shape]  # CONV_2D: OHWI; DEPTHWISE_CONV_2D: 1HWO
             convs.append((index, shape[3] if name == "DEPTHWISE_CONV_2D" else shape[0], (shape[1], shape[2])))
@@ -181,10 +194,7 @@ def truncated(model_bytes: bytes, end: int) -> bytes:
     needed = {int(t) for op in rest for t in op.inputs} | {int(t) for t in sg.outputs}
     # Weights are not activations: an fp16 file dequantizes every weight up front, once (constant
     # folding); exporting a later convolution's weights would make the prefix compute them per run.
-    constant = {i for i, t in enumerate(sg.tensors) if _has_data(model.buffers[t.buffer])}
-    for op in sg.operators:
-        if all(int(t) in constant for t in op.inputs if t >= 0):
-            constant.update(int(t) for t in op.outputs)
+    constant = constant_tensors(model)
     produced = [int(t) for op in kept for t in op.outputs if int(t) not in constant]
     sg.outputs = np.array([t for t in produced if t in needed], dtype=np.int32)
     sg.operators = kept
@@ -197,36 +207,13 @@ def truncated(model_bytes: bytes, end: int) -> bytes:
 def tflite_stages(path: Path, threads: int, hw: tuple[int, int], calls: list[ConvCall], runs: int) -> dict[str, float]:
     """Median ms per stage from the file's prefixes, each timed ``runs`` times round-robin (after one warm-up)."""
     from ai_edge_litert import schema_py_generated as schema
-    from ai_edge_litert.interpreter import Interpreter
+
+    from .tflite_ops import ready_interpreter
 
     data = path.read_bytes()
     cuts = tflite_cuts(schema.ModelT.InitFromPackedBuf(data, 0), calls)
-    invokes: list[Callable[[], None]] = []
-    keep = []  # the interpreters and the bytes they run from
-    for end in cuts:
-        content = data if end == cuts[-1] else truncated(data, end)
-        interpreter = Interpreter(model_content=content, num_threads=threads)
-        (detail,) = interpreter.get_input_details()
-        if -1 in detail["shape_signature"][1:3]:
-            interpreter.resize_tensor_input(detail["index"], [1, *hw, 3], strict=True)
-        interpreter.allocate_tensors()
-        dtype = np.dtype(detail["dtype"])
-        sample = np.random.default_rng(0).uniform(0, 1, (1, *hw, 3))
-        interpreter.set_tensor(detail["index"], (sample if dtype.kind == "f" else sample * 100).astype(dtype))
-        keep.append((interpreter, content))
-        invokes.append(interpreter.invoke)
-    samples: list[list[float]] = [[] for _ in invokes]
-    for round_ in range(runs + 1):
-        for k, invoke in enumerate(invokes):
-            start = time.perf_counter()
-            invoke()
-            if round_:
-                samples[k].append(1000.0 * (time.perf_counter() - start))
-    medians = [statistics.median(s) for s in samples]
+    contents = [data if end == cuts[-1] else truncated(data, end) for end in cuts]
+    interpreters = [ready_interpreter(content, threads, hw) for content in contents]
+    medians = [statistics.median(s) for s in time_round_robin([it.invoke for it in interpreters], runs)]
     order = stage_order(calls)
     return {name: max(0.0, medians[k] - (medians[k - 1] if k else 0.0)) for k, name in enumerate(order)}
-
-
-def _has_data(buffer: Any) -> bool:
-    """A buffer holding a constant (weights, biases, shapes); tensors without data are computed."""
-    return buffer is not None and ((buffer.data is not None and len(buffer.data) > 0) or bool(buffer.size))

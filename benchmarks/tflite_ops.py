@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from converters.tflite_tensors import builtin_code, constant_tensors, opcode_index
+
 #: The other exact forms of a float grouped CONV_2D (module docstring).
 GROUPED_FORMS = ("per-group", "dense")
 _AXIS_CHANNELS = 3  # NHWC
@@ -54,23 +56,24 @@ def _op_names() -> dict[int, str]:
     return {v: k for k, v in vars(_schema().BuiltinOperator).items() if not k.startswith("_")}
 
 
-def _code(model: Any, op: Any) -> int:
-    code = model.operatorCodes[op.opcodeIndex]
-    return max(code.builtinCode, code.deprecatedBuiltinCode)
+def ready_interpreter(content: bytes, threads: int, frame: tuple[int, int] | None = None, delegate: bool = True) -> Any:
+    """A LiteRT interpreter of ``content`` with random inputs set, ready to invoke; a file that takes any
+    size is resized to the RGB ``frame``. With the default XNNPACK delegate, or without (``delegate=False``:
+    TFLite's own kernels, whose tensors all carry their resized shapes)."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
-
-def _constants(model: Any) -> set[int]:
-    """Tensors holding constants, and those computed from constants alone (an fp16 file's dequantized weights)."""
-    sg = model.subgraphs[0]
-    constant = {i for i, t in enumerate(sg.tensors) if _has_data(model.buffers[t.buffer])}
-    for op in sg.operators:
-        if all(int(t) in constant for t in op.inputs if t >= 0):
-            constant.update(int(t) for t in op.outputs)
-    return constant
-
-
-def _has_data(buffer: Any) -> bool:
-    return buffer is not None and ((buffer.data is not None and len(buffer.data) > 0) or bool(buffer.size))
+    resolver = OpResolverType.AUTO if delegate else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+    it = Interpreter(model_content=content, num_threads=threads, experimental_op_resolver_type=resolver)
+    first = it.get_input_details()[0]
+    if frame is not None and -1 in first["shape_signature"][1:3]:
+        it.resize_tensor_input(first["index"], [1, *frame, 3], strict=True)
+    it.allocate_tensors()
+    rng = np.random.default_rng(0)
+    for d in it.get_input_details():
+        dtype = np.dtype(d["dtype"])
+        sample = rng.uniform(0, 1, d["shape"]) if dtype.kind == "f" else rng.integers(-100, 100, d["shape"])
+        it.set_tensor(d["index"], sample.astype(dtype))
+    return it
 
 
 def describe_ops(data: bytes, shapes: dict[int, list[int]]) -> list[OpInfo]:
@@ -79,12 +82,12 @@ def describe_ops(data: bytes, shapes: dict[int, list[int]]) -> list[OpInfo]:
     schema, names = _schema(), _op_names()
     model = schema.ModelT.InitFromPackedBuf(data, 0)
     sg = model.subgraphs[0]
-    constant = _constants(model)
+    constant = constant_tensors(model)
     ops = []
     for index, op in enumerate(sg.operators):
         if all(int(t) in constant for t in op.inputs if t >= 0):
             continue
-        name = names.get(_code(model, op), f"op{_code(model, op)}")
+        name = names.get(builtin_code(model, op), f"op{builtin_code(model, op)}")
         out = shapes[int(op.outputs[0])]
         where = f"at {out[1]}x{out[2]}" if len(out) == 4 else f"shape {out}"
         if name in ("CONV_2D", "DEPTHWISE_CONV_2D"):
@@ -112,7 +115,7 @@ def single_op(data: bytes, index: int, shapes: dict[int, list[int]], form: str =
     schema = _schema()
     model = schema.ModelT.InitFromPackedBuf(data, 0)
     sg = model.subgraphs[0]
-    constant = _constants(model)
+    constant = constant_tensors(model)
     target = sg.operators[index]
     needed = {int(t) for t in target.inputs if t >= 0}
     feeding = [op for op in sg.operators[:index]
@@ -157,16 +160,6 @@ def _add_tensor(model: Any, name: str, shape: list[int], dtype: int, values: np.
     return len(model.subgraphs[0].tensors) - 1
 
 
-def _opcode(model: Any, builtin: int) -> int:
-    for i, code in enumerate(model.operatorCodes):
-        if max(code.builtinCode, code.deprecatedBuiltinCode) == builtin:
-            return i
-    code = _schema().OperatorCodeT()
-    code.builtinCode, code.deprecatedBuiltinCode, code.version = builtin, min(builtin, 127), 1
-    model.operatorCodes.append(code)
-    return len(model.operatorCodes) - 1
-
-
 def _conv(model: Any, like: Any, inputs: list[int], outputs: list[int]) -> Any:
     op = _schema().OperatorT()
     op.opcodeIndex, op.builtinOptionsType, op.builtinOptions = like.opcodeIndex, like.builtinOptionsType, like.builtinOptions
@@ -206,7 +199,7 @@ def _per_group(model: Any, target: Any, shapes: dict[int, list[int]]) -> list[An
     parts = [_add_tensor(model, f"group{g}_in", [*x[:3], weights.shape[3]], f32) for g in range(groups)]
     outs = [_add_tensor(model, f"group{g}_out", [*y[:3], step], f32) for g in range(groups)]
     split = schema.OperatorT()
-    split.opcodeIndex = _opcode(model, schema.BuiltinOperator.SPLIT)
+    split.opcodeIndex = opcode_index(model, schema.BuiltinOperator.SPLIT)
     split.builtinOptionsType, split.builtinOptions = schema.BuiltinOptions.SplitOptions, schema.SplitOptionsT()
     split.builtinOptions.numSplits = groups
     split.inputs, split.outputs = np.array([axis, int(target.inputs[0])], dtype=np.int32), np.array(parts, dtype=np.int32)
@@ -218,7 +211,7 @@ def _per_group(model: Any, target: Any, shapes: dict[int, list[int]]) -> list[An
             ins.append(_add_tensor(model, f"group{g}_bias", [step], f32, bias[g * step:(g + 1) * step]))
         convs.append(_conv(model, target, ins, [outs[g]]))
     concat = schema.OperatorT()
-    concat.opcodeIndex = _opcode(model, schema.BuiltinOperator.CONCATENATION)
+    concat.opcodeIndex = opcode_index(model, schema.BuiltinOperator.CONCATENATION)
     concat.builtinOptionsType = schema.BuiltinOptions.ConcatenationOptions
     concat.builtinOptions = schema.ConcatenationOptionsT()
     concat.builtinOptions.axis = _AXIS_CHANNELS

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .tflite import int8_rounded
-from .tflite_tensors import int8_params
+from .tflite_tensors import int8_params, opcode_index
 
 _CONVS = ("CONV_2D", "DEPTHWISE_CONV_2D")
 
@@ -60,18 +60,6 @@ def probes(float_model: bytes, ranges: dict[int, tuple[float, float]]) -> list[P
     return found
 
 
-def _opcode(model, builtin: int) -> int:
-    from tensorflow.lite.python import schema_py_generated as schema
-
-    for i, code in enumerate(model.operatorCodes):
-        if max(code.builtinCode, code.deprecatedBuiltinCode) == builtin:
-            return i
-    code = schema.OperatorCodeT()
-    code.builtinCode, code.deprecatedBuiltinCode, code.version = builtin, min(builtin, 127), 1
-    model.operatorCodes.append(code)
-    return len(model.operatorCodes) - 1
-
-
 def with_activation_quantized(float_model: bytes, probe: Probe) -> bytes:
     """``float_model`` with ``probe``'s activation passed through int8 and back."""
     import copy
@@ -99,9 +87,9 @@ def with_activation_quantized(float_model: bytes, probe: Probe) -> bytes:
     for op in sg.operators:
         op.inputs = np.array([dq_index if int(i) == probe.tensor else int(i) for i in op.inputs], dtype=np.int32)
     quantize, dequantize = schema.OperatorT(), schema.OperatorT()
-    quantize.opcodeIndex = _opcode(model, schema.BuiltinOperator.QUANTIZE)
+    quantize.opcodeIndex = opcode_index(model, schema.BuiltinOperator.QUANTIZE)
     quantize.inputs, quantize.outputs = np.array([probe.tensor], np.int32), np.array([q_index], np.int32)
-    dequantize.opcodeIndex = _opcode(model, schema.BuiltinOperator.DEQUANTIZE)
+    dequantize.opcodeIndex = opcode_index(model, schema.BuiltinOperator.DEQUANTIZE)
     dequantize.inputs, dequantize.outputs = np.array([q_index], np.int32), np.array([dq_index], np.int32)
     sg.operators[probe.op_index + 1:probe.op_index + 1] = [quantize, dequantize]
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model))

@@ -1,12 +1,16 @@
-"""A TFLite file's activation tensors from the outside: their values on an input, and their int8 grids.
+"""A TFLite file's tensors from the outside: activation values on an input, int8 grids, constants.
 
 Calibration (:func:`converters.tflite.activation_stats`) and quantization-aware training both need
 to see every activation a float file computes, and QAT needs the scale and zero point the int8
 file gives each of them, looked up by name (the MLIR quantizer keeps the float file's tensor names).
+The lookups on a file's flatbuffer object that every rewrite of one needs (which tensors are
+constants, an operator's builtin code, an operator code to add) are here too, once.
 """
 from __future__ import annotations
 
+import importlib
 import os
+from typing import Any
 
 import numpy as np
 
@@ -55,6 +59,40 @@ class ActivationProbe:
         self._interpreter.set_tensor(self._input, np.ascontiguousarray(sample, dtype=np.float32))
         self._interpreter.invoke()
         return {i: self._interpreter.get_tensor(i) for i in self.tensors}
+
+
+def has_data(buffer: Any) -> bool:
+    """A buffer holding a constant (weights, biases, shapes); tensors without data are computed."""
+    return buffer is not None and ((buffer.data is not None and len(buffer.data) > 0) or bool(buffer.size))
+
+
+def constant_tensors(model: Any) -> set[int]:
+    """Tensors of ``model`` (a flatbuffer object) holding constants, and those computed from constants alone
+    (an fp16 file's dequantized weights, which a runtime folds at load)."""
+    sg = model.subgraphs[0]
+    constant = {i for i, t in enumerate(sg.tensors) if has_data(model.buffers[t.buffer])}
+    for op in sg.operators:
+        if all(int(t) in constant for t in op.inputs if t >= 0):
+            constant.update(int(t) for t in op.outputs)
+    return constant
+
+
+def builtin_code(model: Any, op: Any) -> int:
+    """``op``'s builtin operator code (files keep it in one of two fields, by schema version)."""
+    code = model.operatorCodes[op.opcodeIndex]
+    return max(code.builtinCode, code.deprecatedBuiltinCode)
+
+
+def opcode_index(model: Any, builtin: int) -> int:
+    """The index of ``builtin`` in ``model``'s operator codes, added when the file has none yet."""
+    for i, code in enumerate(model.operatorCodes):
+        if max(code.builtinCode, code.deprecatedBuiltinCode) == builtin:
+            return i
+    # From the generated schema module the model object comes from (TensorFlow's or LiteRT's).
+    code = importlib.import_module(type(model).__module__).OperatorCodeT()
+    code.builtinCode, code.deprecatedBuiltinCode, code.version = builtin, min(builtin, 127), 1
+    model.operatorCodes.append(code)
+    return len(model.operatorCodes) - 1
 
 
 def int8_params(lo: float, hi: float) -> tuple[float, int]:

@@ -73,14 +73,14 @@ def run_alone(content: bytes, values: dict[int, np.ndarray]) -> list[np.ndarray]
 
 def test_each_operator_alone_computes_what_it_computed_in_the_file(whole) -> None:
     data, shapes, values = whole
+    from ai_edge_litert import schema_py_generated as schema
+
+    operators = schema.ModelT.InitFromPackedBuf(data, 0).subgraphs[0].operators
     ops = describe_ops(data, shapes)
     assert {op.name for op in ops} >= {"CONV_2D", "CONCATENATION", "ADD", "DEPTH_TO_SPACE"}
     for op in ops:
         content = single_op(data, op.index, shapes)
-        from ai_edge_litert import schema_py_generated as schema
-
-        outputs = schema.ModelT.InitFromPackedBuf(data, 0).subgraphs[0].operators[op.index].outputs
-        for got, t in zip(run_alone(content, values), outputs, strict=True):
+        for got, t in zip(run_alone(content, values), operators[op.index].outputs, strict=True):
             np.testing.assert_array_equal(got, values[int(t)], err_msg=op.kind)
 
 

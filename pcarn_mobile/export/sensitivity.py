@@ -42,11 +42,12 @@ def int8_sensitivity(float_model: bytes, crops: Sequence[np.ndarray], pairs: lis
     from converters.tflite_runner import load_runner
     from converters.tflite_sensitivity import probes, variant
 
-    found = probes(float_model, {})  # weights only: one per convolution
-    if len(found) != len(stages):
-        raise ValueError(f"the file has {len(found)} convolutions, the network {len(stages)}: cannot name their stages")
     stats = tflite.activation_stats(float_model, list(crops))
     ranges = tflite.quantized_ranges(flatbuffer_utils.convert_bytearray_to_object(float_model), stats)
+    found = probes(float_model, ranges)
+    convs = sum(p.kind == "weights" for p in found)  # one per convolution
+    if convs != len(stages):
+        raise ValueError(f"the file has {convs} convolutions, the network {len(stages)}: cannot name their stages")
     with tempfile.TemporaryDirectory(prefix="pcarn-sensitivity-") as scratch:
         path = Path(scratch) / "variant.tflite"
 
@@ -57,7 +58,7 @@ def int8_sensitivity(float_model: bytes, crops: Sequence[np.ndarray], pairs: lis
         base = score(float_model)
         full = score(tflite.quantize_from_stats(float_model, stats, io="float"))
         rows, stage = [], stages[0]
-        for probe in tqdm(probes(float_model, ranges), desc="int8 sensitivity", unit="tensor", leave=False):
+        for probe in tqdm(found, desc="int8 sensitivity", unit="tensor", leave=False):
             if probe.conv_number is not None:  # an operator counts to the stage of the conv at or before it
                 stage = stages[probe.conv_number]
             rows.append({"kind": probe.kind, "op_index": probe.op_index, "op": probe.op_name, "conv": probe.conv_number,
