@@ -5,7 +5,7 @@ VENV    := .venv
 PYTHON  := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 
-.PHONY: run test install clean
+.PHONY: run test install clean toolchains
 
 $(STAMP): pyproject.toml
 	test -x $(PYTHON) || $(PY) -m venv $(VENV)
@@ -23,6 +23,14 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(PYTHON) -m pytest -q
+
+# Phone-side toolchains (toolchains/README.md), cached outside the repository: `make toolchain-swift`.
+TOOLCHAINS := $(basename $(notdir $(wildcard toolchains/*.sh)))
+
+toolchain-%: toolchains/%.sh
+	bash $<
+
+toolchains: $(addprefix toolchain-,$(TOOLCHAINS))
 
 clean:
 	rm -rf $(VENV) exports build *.egg-info

@@ -1,0 +1,100 @@
+"""Which tile shape a photo runs at: the one that computes the fewest pixels the model file allows.
+
+This is the one specification of the choice (docs/tile-plan.md says it in words); the Android
+core (``TileShape.kt``) and the iOS core (``TileShape.swift``) implement the same integer
+arithmetic and the suite checks all three against each other on the same cases. Given the
+shape, the tiles themselves are :func:`pcarn_mobile.tiling.upscale_array`'s plan (step
+``tile - 2*overlap``, the last tile flush with the image's end), unchanged.
+
+Why a choice at all: a 128x128 tile with the 24-px overlap that makes tiling exact computes
+2.28x the pixels of a 320x180 frame. A tile cut to the photo computes each pixel about once.
+
+Two kinds of file, two rules (integers only, so every language gives the same answer):
+
+- **fixed shapes** (static files, one per shipped input shape; Core ML enumerated shapes; GPU and
+  NPU sessions built for one shape): among the candidate shapes, the one whose plan computes the
+  fewest pixels; ties go to fewer tiles, then to the earlier candidate.
+- **free shape** (a resizable CPU model): per axis of length ``L`` cut into ``n`` tiles, the
+  smallest side that covers it is ``side(L, n) = ceil((L + 2*overlap*(n-1)) / n)`` (``L`` for
+  ``n = 1``). Over every ``n_y`` (rows of tiles) the fewest columns ``n_x`` whose tile fits
+  ``max_area`` LR pixels is taken in closed form; the pair computing the fewest pixels wins, ties
+  to fewer tiles, then to the smaller ``n_y``.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+Shape = tuple[int, int]  # (height, width) in LR pixels
+
+
+def tiles_along(length: int, tile: int, overlap: int) -> int:
+    """Tiles of side ``tile`` along an axis of ``length``: ``upscale_array``'s count (1 if it fits, edge-padded)."""
+    if length <= tile:
+        return 1
+    step = tile - 2 * overlap
+    if step <= 0:
+        raise ValueError(f"tile side {tile} must exceed twice the overlap ({overlap}); use a larger tile")
+    return -(-(length - tile) // step) + 1
+
+
+def computed_pixels(height: int, width: int, shape: Shape, overlap: int) -> int:
+    """LR pixels the network computes for an image in tiles of ``shape``: tiles times tile area."""
+    th, tw = shape
+    return tiles_along(height, th, overlap) * tiles_along(width, tw, overlap) * th * tw
+
+
+def best_fixed_shape(height: int, width: int, shapes: Sequence[Shape], overlap: int) -> Shape:
+    """The candidate whose plan computes the fewest pixels (ties: fewer tiles, then list order).
+
+    A candidate whose side cannot tile this image (side not above twice the overlap where the image
+    is longer) is skipped; none left is a ValueError.
+    """
+    best: tuple[int, int, int] | None = None
+    for i, (th, tw) in enumerate(shapes):
+        if (height > th and th <= 2 * overlap) or (width > tw and tw <= 2 * overlap):
+            continue
+        key = (computed_pixels(height, width, (th, tw), overlap),
+               tiles_along(height, th, overlap) * tiles_along(width, tw, overlap), i)
+        best = key if best is None or key < best else best
+    if best is None:
+        raise ValueError(f"no input shape of {list(shapes)} can tile a {height}x{width} image with overlap {overlap}")
+    return tuple(shapes[best[2]])  # type: ignore[return-value]
+
+
+def side(length: int, n: int, overlap: int) -> int:
+    """The smallest tile side that covers ``length`` in ``n`` tiles overlapping by ``2*overlap``."""
+    return length if n == 1 else -(-(length + 2 * overlap * (n - 1)) // n)
+
+
+def fewest_tiles(length: int, cap: int, overlap: int) -> int | None:
+    """The fewest tiles along ``length`` whose side is at most ``cap``; None if no side that small can tile."""
+    if length <= cap:
+        return 1
+    if cap <= 2 * overlap:
+        return None
+    return -(-(length - 2 * overlap) // (cap - 2 * overlap))
+
+
+def best_free_shape(height: int, width: int, overlap: int, max_area: int) -> Shape:
+    """The tile shape of at most ``max_area`` LR pixels that computes the fewest pixels for this image."""
+    if height <= 0 or width <= 0 or max_area <= 0:
+        raise ValueError(f"no tile plan for a {height}x{width} image within {max_area} pixels")
+    best: tuple[int, int, int, int, int] | None = None  # (computed, tiles, n_y, th, tw)
+    for ny in range(1, height + 1):
+        th = side(height, ny, overlap)
+        if ny > 1 and (th <= 2 * overlap or th >= height):
+            continue
+        if th > max_area:
+            continue
+        nx = fewest_tiles(width, max_area // th, overlap)
+        if nx is None:
+            continue
+        tw = side(width, nx, overlap)
+        key = (ny * th * nx * tw, ny * nx, ny, th, tw)
+        if best is None or key < best:
+            best = key
+        if (height + 2 * overlap * (ny - 1)) * width > best[0]:
+            break  # every later n_y computes more rows than the best plan's whole area
+    if best is None:
+        raise ValueError(f"no tile of at most {max_area} pixels can tile a {height}x{width} image with overlap {overlap}")
+    return best[3], best[4]
