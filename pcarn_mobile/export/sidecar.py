@@ -15,6 +15,7 @@ from typing import Any
 from ..machine import installed_versions
 from ..tiling import DEFAULT_OVERLAP, RECEPTIVE_RADIUS
 from ..weights import LoadedWeights
+from .arm64 import table_rows as arm64_rows
 from .job import Artifact
 
 SCHEMA_VERSION = 1
@@ -119,6 +120,14 @@ def render_table(report: dict[str, Any]) -> str:
         if quality:
             row.append(_fmt(p.get("quality", {}).get("psnr_y"), 3))
         rows.append(row)
+    rows_of_files = rows[1:]
+    if any(arm64_rows(a) for a in report["files"]):  # each file's ARM64 rows right under its own
+        header.append("ARM64 vs x86")
+        rows = [rows[0] + [""] * (len(header) - len(rows[0]))]
+        for a, row in zip(report["files"], rows_of_files):
+            rows.append(row + [""] * (len(header) - len(row)))
+            rows += [[name, "", "", torch, max_abs, ok] + [""] * (len(header) - 7) + [x86]
+                     for name, torch, max_abs, x86, ok in arm64_rows(a)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
