@@ -63,14 +63,14 @@ def _check(args: argparse.Namespace) -> tuple[list[str], list[dict[str, Any]]]:
         raise UserError(f"--cores {args.cores!r}: choose from {', '.join(CORES)}")
     if args.arm_time_limit <= 0:
         raise UserError(f"--arm-time-limit {args.arm_time_limit:g}: give a positive number of seconds")
-    metas = [_sidecar(f) for f in args.files]
-    scales = {m["scale"] for m in metas}
-    if len(scales) > 1:
-        raise UserError(f"the files are of scales {', '.join(f'x{s}' for s in sorted(scales))}: check one scale per run")
     try:
         toolchain()
     except ArmError as exc:
         raise UserError(str(exc)) from None
+    metas = [_sidecar(f) for f in args.files]
+    scales = {m["scale"] for m in metas}
+    if len(scales) > 1:
+        raise UserError(f"the files are of scales {', '.join(f'x{s}' for s in sorted(scales))}: check one scale per run")
     return cores, metas
 
 
