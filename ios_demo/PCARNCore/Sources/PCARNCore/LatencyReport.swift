@@ -5,14 +5,14 @@ import Foundation
 ///
 /// Every key the app writes is spelled in this file: tests/test_ios_demo.py checks each one (and each
 /// fixed value) against benchmarks/schema/latency-v1.schema.json.
-struct LatencyReport: Encodable {
-    let schemaVersion = 1
-    let harness = "ios-app"
+public struct LatencyReport: Encodable, Sendable {
+    public let schemaVersion = 1
+    public let harness = "ios-app"
     /// `YYYY-MM-DDTHH:MM:SSZ`.
-    let createdUTC: String
-    let device: Device
-    let tools: [String: String]
-    let results: [Entry]
+    public let createdUTC: String
+    public let device: Device
+    public let tools: [String: String]
+    public let results: [Entry]
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version"
@@ -21,44 +21,59 @@ struct LatencyReport: Encodable {
         case device, tools, results
     }
 
-    struct Device: Encodable, Equatable {
-        let description: String
-        let os: String
-        let cores: Int
-        let memoryGiB: Double
+    public init(createdUTC: String, device: Device, tools: [String: String], results: [Entry]) {
+        self.createdUTC = createdUTC
+        self.device = device
+        self.tools = tools
+        self.results = results
+    }
+
+    public struct Device: Encodable, Equatable, Sendable {
+        public let description: String
+        public let os: String
+        public let cores: Int
+        public let memoryGiB: Double
         /// The model identifier (`iPhone16,1`), which `description` turns into words only on Apple's side.
-        let properties: [String: String]
+        public let properties: [String: String]
 
         enum CodingKeys: String, CodingKey {
             case description, os, cores
             case memoryGiB = "memory_gib"
             case properties
         }
+
+        public init(description: String, os: String, cores: Int, memoryGiB: Double, properties: [String: String]) {
+            self.description = description
+            self.os = os
+            self.cores = cores
+            self.memoryGiB = memoryGiB
+            self.properties = properties
+        }
     }
 
     /// One model on one compute unit.
-    struct Entry: Encodable, Equatable {
-        let format = "coreml"
-        let runtime = "coreml"
+    public struct Entry: Encodable, Equatable, Sendable {
+        public let format = "coreml"
+        public let runtime = "coreml"
         /// The package's file name, as its sidecar gives it.
-        let model: String
-        let precision: String
-        let variant: String
-        let scale: Int
-        let groups: Int
-        let backend: ComputeUnit
+        public let model: String
+        public let precision: String
+        public let variant: String
+        public let scale: Int
+        public let groups: Int
+        public let backend: ComputeUnit
         /// `[H, W]` of one inference's input.
-        let input: [Int]
-        let runs: Int
-        let warmup: Int
+        public let input: [Int]
+        public let runs: Int
+        public let warmup: Int
         /// Nil when the run failed; written as `null`, since the schema requires the key.
-        let latencyMs: Stats?
-        let loadMs: Double?
-        let firstInferenceMs: Double?
+        public let latencyMs: Stats?
+        public let loadMs: Double?
+        public let firstInferenceMs: Double?
         /// Operations per compute device Core ML prefers (MLComputePlan, iOS 17.4+).
-        let computePlan: [String: Int]?
-        let delegation: Delegation
-        let error: String?
+        public let computePlan: [String: Int]?
+        public let delegation: Delegation
+        public let error: String?
 
         enum CodingKeys: String, CodingKey {
             case format, runtime, model, precision, variant, scale, groups, backend, input, runs, warmup
@@ -69,7 +84,27 @@ struct LatencyReport: Encodable {
             case delegation, error
         }
 
-        func encode(to encoder: Encoder) throws {
+        public init(model: String, precision: String, variant: String, scale: Int, groups: Int, backend: ComputeUnit,
+                    input: [Int], runs: Int, warmup: Int, latencyMs: Stats?, loadMs: Double?, firstInferenceMs: Double?,
+                    computePlan: [String: Int]?, delegation: Delegation, error: String?) {
+            self.model = model
+            self.precision = precision
+            self.variant = variant
+            self.scale = scale
+            self.groups = groups
+            self.backend = backend
+            self.input = input
+            self.runs = runs
+            self.warmup = warmup
+            self.latencyMs = latencyMs
+            self.loadMs = loadMs
+            self.firstInferenceMs = firstInferenceMs
+            self.computePlan = computePlan
+            self.delegation = delegation
+            self.error = error
+        }
+
+        public func encode(to encoder: Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(format, forKey: .format)
             try container.encode(runtime, forKey: .runtime)
@@ -92,30 +127,44 @@ struct LatencyReport: Encodable {
     }
 
     /// Milliseconds per inference over the timed runs.
-    struct Stats: Encodable, Equatable {
-        let min: Double
-        let p50: Double
-        let p90: Double
-        let mean: Double
-        let max: Double
-        let std: Double
+    public struct Stats: Encodable, Equatable, Sendable {
+        public let min: Double
+        public let p50: Double
+        public let p90: Double
+        public let mean: Double
+        public let max: Double
+        public let std: Double
 
         enum CodingKeys: String, CodingKey {
             case min, p50, p90, mean, max, std
         }
+
+        public init(min: Double, p50: Double, p90: Double, mean: Double, max: Double, std: Double) {
+            self.min = min
+            self.p50 = p50
+            self.p90 = p90
+            self.mean = mean
+            self.max = max
+            self.std = std
+        }
     }
 
     /// Whether the accelerator asked for took the whole model: a silent CPU fallback shows here.
-    struct Delegation: Encodable, Equatable {
-        let status: DelegationStatus
-        let messages: [String]?
+    public struct Delegation: Encodable, Equatable, Sendable {
+        public let status: DelegationStatus
+        public let messages: [String]?
 
         enum CodingKeys: String, CodingKey {
             case status, messages
         }
+
+        public init(status: DelegationStatus, messages: [String]?) {
+            self.status = status
+            self.messages = messages
+        }
     }
 
-    enum DelegationStatus: String, Encodable {
+    public enum DelegationStatus: String, Encodable, Sendable {
         case full
         case partial
         /// Everything on the CPU although an accelerator was allowed.
