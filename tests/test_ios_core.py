@@ -227,3 +227,30 @@ def test_quantization_rounds_half_up_at_every_level(core) -> None:
                              levels / np.float32(255.0), np.array([-1, 2, np.nan], np.float32)]).astype(np.float32)
     expected = np.floor(np.clip(np.nan_to_num(values, nan=0.0), 0.0, 1.0) * np.float32(255.0) + np.float32(0.5))
     np.testing.assert_array_equal(core.quantize(values, "unit"), expected.astype(np.uint8))
+
+
+def test_an_image_io_packages_pixels_are_upscale_images(core, tmp_path) -> None:
+    """Issue 24: the package's 8-bit output rounds (it used to clamp only) and equals Python's pixels.
+
+    A tiny fp16 image-I/O package (tests/coreml_tiny.py) run by the Linux evaluator: its raw output,
+    what Core ML converts into the app's 8-bit buffer, is whole numbers, so any rounding in that
+    conversion keeps it; the core's bytes of it are upscale_image's bytes through coreml_runner.
+    """
+    ct = pytest.importorskip("coremltools")
+    del ct
+    from converters import coreml as cm
+    from converters.coreml_eval import Evaluator
+    from converters.coreml_runner import load_runner
+    from coreml_tiny import TinyX3
+    from pcarn_mobile.models import SRDeploy
+
+    torch.manual_seed(1)
+    model = cm.convert(SRDeploy(TinyX3().eval(), 3), shape=cm.ShapeSpec(size=(16, 16)), precision="fp16", image_io=True)
+    cm.set_metadata(model, cm.PackageInfo(scale=3, groups=1), True)
+    model.save(str(tmp_path / "tiny.mlpackage"))
+    _, photo = sample_photos()[1]
+    crop = photo[:16, :16]
+    raw = Evaluator(tmp_path / "tiny.mlpackage").predict({"lr": crop.transpose(2, 0, 1)[None].astype(np.float32)})["sr"]
+    assert np.array_equal(raw, np.floor(raw)) and raw.min() >= 0 and raw.max() <= 255 and np.ptp(raw) > 10
+    pixels = core.quantize(raw[0].transpose(1, 2, 0), "image")
+    np.testing.assert_array_equal(pixels, upscale_image(load_runner(tmp_path / "tiny.mlpackage"), crop))

@@ -46,7 +46,12 @@ public struct PackageShapes: Equatable, Sendable {
 
     /// Why the sidecar and the package disagree about the sizes, or nil when they agree.
     public func mismatch(with sidecar: PackageShapes.Kind) -> String? {
-        sidecar == kind ? nil : "the package takes \(kind) but its sidecar says \(sidecar); reinstall it"
+        // One enumerated size is one fixed size, whichever way a converter writes it.
+        func normal(_ kind: Kind) -> Kind {
+            if case let .enumerated(shapes) = kind, shapes.count == 1 { return .fixed(shapes[0]) }
+            return kind
+        }
+        return normal(sidecar) == normal(kind) ? nil : "the package takes \(kind) but its sidecar says \(sidecar); reinstall it"
     }
 
     /// The tiles for an `height`x`width` photo on `unit`. `maxTileArea` bounds a free shape (the

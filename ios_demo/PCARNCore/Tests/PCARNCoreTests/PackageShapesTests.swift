@@ -67,6 +67,9 @@ final class PackageShapesTests: XCTestCase {
 
     func testTheSidecarAndThePackageMustAgree() {
         XCTAssertNil(range.mismatch(with: .range(16...512)))
+        let one = PackageShapes(kind: .enumerated([square128]), defaultShape: square128)
+        XCTAssertNil(one.mismatch(with: .fixed(square128)), "one enumerated size is a fixed size")
+        XCTAssertNotNil(one.mismatch(with: .fixed(TileShape(height: 256, width: 256))))
         XCTAssertEqual(range.mismatch(with: .range(16...256)),
                        "the package takes range 16..512 but its sidecar says range 16..256; reinstall it")
     }
