@@ -8,8 +8,9 @@
 For each SoC it writes ``OUT_DIR/<SOC>.tflite`` (only when the compiler produced a non-empty
 TFLite file: ``aot_compile`` leaves 0-byte files for failed targets, which are deleted here) and
 ``OUT_DIR/<SOC>.json``: ``{"soc", "ok", "error", "ops_on_npu", "ops_total", "partitions",
-"reference_kernel_ops", "compile_seconds"}``, with the compiler log's tail on failure. LiteRT's
-own chatter goes to stdout/stderr, which the caller sends to the run's log.
+"reference_kernels", "compile_seconds", "compiler_version", "sdk_version", "sdk_warnings"}``, with the
+compiler log's tail on failure. The compiler's log and LiteRT's own chatter go to stdout/stderr,
+which the caller sends to the run's log.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import time
 import types
+from collections import Counter
 from pathlib import Path
 
 #: The compiler's partition report (one line per subgraph), as LiteRT's own wrapper parses it.
@@ -26,6 +28,8 @@ PARTITION_RE = re.compile(r"Partitioned subgraph<(\d+)>, selected (\d+) ops, fro
                           r"resulted in (\d+) partitions\.")
 #: HTP's log line for an op it runs on a generic reference kernel instead of an optimised one.
 REFERENCE_RE = re.compile(r"(\w+) uses reference codes")
+#: What QNN 2.51 says of a setting LiteRT 2.3.0 (built against QAIRT 2.50) passes; harmless, recorded.
+SDK_WARNING_RE = re.compile(r"unexpected GraphHtpSettings option \d+")
 
 
 def _point_sdk_at(libs: str) -> None:
@@ -54,6 +58,15 @@ def _keep_compiler_log(log: list[str]) -> None:
     apply_plugin.subprocess = types.SimpleNamespace(run=tee, PIPE=subprocess.PIPE, STDOUT=subprocess.STDOUT)
 
 
+def _versions() -> dict:
+    """The compiler's and QNN's versions as installed in this env (the sidecar's provenance)."""
+    from importlib.metadata import version
+
+    from onnxruntime_qnn import build_and_package_info
+
+    return {"compiler_version": version("ai-edge-litert"), "sdk_version": build_and_package_info.qnn_version}
+
+
 def compile_one(source: Path, out_dir: Path, soc: str) -> dict:
     """One SoC: the compiled file as ``out_dir/<soc>.tflite`` and the compiler's facts."""
     from ai_edge_litert.aot.aot_compile import aot_compile
@@ -72,10 +85,13 @@ def compile_one(source: Path, out_dir: Path, soc: str) -> dict:
         error, models = f"{type(exc).__name__}: {exc}", []
     seconds = time.perf_counter() - start
     text = "".join(log)
+    print(f"--- compiler log, {soc} ---\n{text}", flush=True)
     stats = PARTITION_RE.findall(text)
     fact = {"soc": soc, "compile_seconds": round(seconds, 2),
             "ops_on_npu": sum(int(s[1]) for s in stats), "ops_total": sum(int(s[2]) for s in stats),
-            "partitions": sum(int(s[3]) for s in stats), "reference_kernel_ops": REFERENCE_RE.findall(text)}
+            "partitions": sum(int(s[3]) for s in stats),
+            "reference_kernels": dict(Counter(REFERENCE_RE.findall(text))),
+            "sdk_warnings": sorted(set(SDK_WARNING_RE.findall(text))), **_versions()}
     produced = [Path(m.path) for m in models if not m.in_memory and Path(m.path).is_file()]
     good = [p for p in produced if p.stat().st_size > 0]
     if not error and len(good) == 1:
