@@ -56,7 +56,7 @@ def sidecar(artifact: Artifact, final_name: str, common: dict[str, Any]) -> dict
         "precision": artifact.precision,
         "variant": artifact.variant,
         **({"compress": artifact.extra["compress"]} if "compress" in artifact.extra else {}),
-        "size_bytes": _size_on_disk(artifact.path),
+        "size_bytes": size_on_disk(artifact.path),
         **common,
         "input": artifact.input,
         "output": artifact.output,
@@ -67,7 +67,8 @@ def sidecar(artifact: Artifact, final_name: str, common: dict[str, Any]) -> dict
     }
 
 
-def _size_on_disk(path: Path) -> int:
+def size_on_disk(path: Path) -> int:
+    """Bytes of a file, or of every file in a package folder: the sidecar's ``size_bytes``."""
     if path.is_dir():
         return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
     return path.stat().st_size
