@@ -192,3 +192,45 @@ def test_the_memory_guard_refuses_a_large_photo_with_the_pytorch_model_too(tmp_p
     err = cli_error(main, [str(src), str(tmp_path / "o.png"), "--scale", "4", "--random-init", "--max-memory", "1"], capsys)
     assert err == ("error: 1500x1000 at x4 needs about 3.5 GB, more than the 1.0 GB allowed by --max-memory: "
                    "use a smaller photo or scale (or a smaller --tile)\n")
+
+
+def _raw_tile_outputs(path: Path, image: np.ndarray, tile: tuple[int, int], origins: list[tuple[int, int]]) -> list:
+    """The file's own output tensor per tile (int8 as stored), its input quantized with the sidecar's parameters."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    q = json.loads(path.with_name(path.name + ".json").read_text())["input"]["quantization"]
+    interpreter = Interpreter(model_path=str(path))
+    interpreter.allocate_tensors()
+    (inp,), (out,) = interpreter.get_input_details(), interpreter.get_output_details()
+    outputs = []
+    for y, x in origins:
+        lr = image[y : y + tile[0], x : x + tile[1]].astype(np.float32) / 255
+        interpreter.set_tensor(inp["index"], np.clip(np.round(lr / q["scale"] + q["zero_point"]), -128, 127)
+                               .astype(np.int8)[None])
+        interpreter.invoke()
+        outputs.append(interpreter.get_tensor(out["index"]).copy())
+    return outputs
+
+
+def test_the_bytes_are_the_android_apps(int8_file: Path, photo: np.ndarray, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """``upscale --tflite`` writes what the app's plain-Kotlin core (its tile loop, placement and 8-bit rounding)
+    writes for the same photo, file and plan: byte for byte."""
+    from benchmarks.appcores import Unavailable, kotlin
+
+    sidecar = json.loads(int8_file.with_name(int8_file.name + ".json").read_text())
+    h, w = photo.shape[:2]
+    shape = app_tile_shape(sidecar, h, w)
+    try:
+        origins = kotlin.tile_origins(h, w, shape, sidecar["tiling"]["overlap"])
+    except Unavailable as exc:
+        pytest.skip(str(exc))
+    app = kotlin.stitch(h, w, 2, shape, sidecar["tiling"]["overlap"], _raw_tile_outputs(int8_file, photo, shape, origins),
+                        quantization=sidecar["output"]["quantization"])
+    src, dst = tmp_path / "in.png", tmp_path / "out.png"
+    write_image(src, photo)
+    _upscale(["--tflite", str(int8_file), "--scale", "2", str(src), str(dst)], capsys)
+    ours = read_image(dst)
+    assert len(origins) == 6 and ours.shape == app.shape == (2 * h, 2 * w, 3)
+    assert ours.tobytes() == app.tobytes()
+    assert len(np.unique(app)) > 50  # a real picture, not a constant both sides agree on
