@@ -74,6 +74,8 @@ def read_sidecar(kind: str, path: str | Path) -> dict[str, Any]:
         doc = json.loads(side.read_text())
     except (OSError, ValueError) as exc:
         raise UserError(f"{side}: not a readable JSON file ({first_line(exc)})") from None
+    if isinstance(doc, dict) and doc.get("schema_version") == 1:
+        doc = {**doc, "schema_version": 2}  # version 2 only added optional sections: a v1 sidecar is a valid v2 one
     errors = schema_errors(doc) if isinstance(doc, dict) else ["(top): not an object"]
     if errors:
         raise UserError(f"{side}: not a valid export sidecar ({errors[0]}; docs/export-contract.md)")
