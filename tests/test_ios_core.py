@@ -75,9 +75,10 @@ SIZES = [(1, 1), (1, 300), (300, 1), (16, 16), (37, 53), (128, 128), (129, 128),
          (540, 960), (720, 1280), (1000, 750), (3024, 4032), (3000, 4000)]
 #: Candidate lists of fixed shapes: the Android files' static 128x128, the Core ML fixed and
 #: enumerated packages', a fixed shape too small to step with 24 px of overlap.
-FIXED = [[[128, 128]], [[128, 128], [180, 320], [256, 256]], [[256, 256], [512, 512]], [[48, 48]], [[48, 48], [96, 96]]]
-#: Free-shape areas: the default (512 * 512), a tight budget and a mid one.
-AREAS = [512 * 512, 128 * 128, 300 * 300]
+FIXED = [[[128, 128]], [list(s) for s in tile_shape.SHIPPED_SHAPES], [[128, 128], [180, 320], [256, 256]],
+         [[256, 256], [512, 512]], [[48, 48]], [[48, 48], [96, 96]]]
+#: Free-shape areas: the default, the largest figure per scale and precision, others.
+AREAS = sorted({tile_shape.DEFAULT_MAX_TILE_AREA, tile_shape.max_tile_area(2, "int8"), 512 * 512, 128 * 128})
 
 
 def _cases() -> list[dict]:
@@ -96,9 +97,9 @@ def _python(case: dict) -> dict:
         else:
             shape = tile_shape.best_free_shape(h, w, o, case["max_area"])
             padded = (h, w)
-        # upscale_array's refusal, per tile side (so a free shape thinner than both overlaps, which
-        # best_free_shape can return for a photo that thin, is refused by the plan).
-        if any(side <= 2 * o and (padded[0] > side or padded[1] > side) for side in shape):
+        # upscale_array's refusal, per axis (the tiles engineer's tiling.py: a short side is fine
+        # where one tile spans that axis); tests/test_tile_shape.py holds upscale_array to it.
+        if any(side <= 2 * o and length > side for side, length in zip(shape, padded)):
             raise ValueError(f"tile side must exceed twice the overlap ({o})")
         tiles = list(_tiles(*padded, *shape, o))
     except ValueError as e:
@@ -141,8 +142,7 @@ def test_upscale_array_runs_the_ios_plan(core, height: int, width: int) -> None:
 
 
 def test_default_max_tile_area_is_pythons(core) -> None:
-    expected = getattr(tile_shape, "DEFAULT_MAX_TILE_AREA", 512 * 512)  # mirrored until Python defines it
-    assert core.default_max_tile_area() == expected
+    assert core.default_max_tile_area() == tile_shape.DEFAULT_MAX_TILE_AREA
 
 
 # --- the app's choice per Core ML package and compute unit -----------------------------------------
@@ -153,6 +153,7 @@ ANE = {"cpuAndNeuralEngine", "all"}
 #: fixed 128x128 and enumerated sizes.
 PACKAGES = [{"kind": "range", "range": [16, 512], "default": [128, 128]},
             {"kind": "fixed", "sizes": [[128, 128]], "default": [128, 128]},
+            {"kind": "enumerated", "sizes": [list(s) for s in tile_shape.SHIPPED_SHAPES], "default": [128, 128]},
             {"kind": "enumerated", "sizes": [[128, 128], [180, 320], [270, 480]], "default": [128, 128]}]
 
 
@@ -169,8 +170,9 @@ def test_the_neural_engine_gets_only_precompiled_shapes_and_cpu_gpu_the_fewest_p
         elif min(h, w) > 2 * OVERLAP:
             lo, hi = case["range"]
             assert ios["sizing"] == "flexible", case
-            assert all(lo <= side <= hi for side in ios["tile"]) and ios["tile"][0] * ios["tile"][1] <= 512 * 512, case
-            assert ios["computed"] == _fewest_in_box(h, w, hi, 512 * 512), case
+            area = tile_shape.DEFAULT_MAX_TILE_AREA
+            assert all(lo <= side <= hi for side in ios["tile"]) and ios["tile"][0] * ios["tile"][1] <= area, case
+            assert ios["computed"] == _fewest_in_box(h, w, hi, area), case
         th, tw = ios["tile"]
         python = list(_tiles(*ios["padded"], th, tw, OVERLAP))
         assert [(r[0], c[0]) for r, c in product(ios["rows"], ios["columns"])] == [(y, x) for y, x, _, _ in python]
@@ -189,9 +191,11 @@ def _fewest_in_box(height: int, width: int, max_side: int, max_area: int) -> int
 
 
 def test_the_three_frames_compute_at_most_1_3x_on_cpu_with_the_range_package(core) -> None:
-    frames = [(180, 320), (540, 960), (3000, 4000)]  # 720p x4, 1080p x2, 12 MP x2 (LR)
-    cases = [{"height": h, "width": w, "overlap": OVERLAP, "unit": "cpuOnly", **PACKAGES[0]} for h, w in frames]
-    for (h, w), ios in zip(frames, core.package_plans(cases)):
+    """Issue 24's target for CPU and GPU, with the max_tile_area the exporter writes for an fp16 package."""
+    frames = [(180, 320, 4), (540, 960, 2), (3000, 4000, 2)]  # 720p x4, 1080p x2, 12 MP x2 (LR)
+    cases = [{"height": h, "width": w, "overlap": OVERLAP, "unit": "cpuOnly", **PACKAGES[0],
+              "max_area": tile_shape.max_tile_area(s, "fp16")} for h, w, s in frames]
+    for (h, w, _), ios in zip(frames, core.package_plans(cases)):
         assert ios["computed"] / (h * w) <= 1.3, (h, w, ios["tile"], ios["computed"] / (h * w))
 
 
