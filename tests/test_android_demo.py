@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pcarn_mobile.tile_shape import SHIPPED_SHAPES
 from schemawalk import has_path
 from syntax import syntax_errors
 from tileplan import run_plan
@@ -97,7 +98,7 @@ def test_sidecar_keys_are_used_and_only_through_the_constants():
               for name in re.findall(r"const val (\w+)", (CORE / "SidecarKeys.kt").read_text().split(f"object {obj}")[1].split("\n}")[0])
               if f"{obj}.{name}" not in app]
     assert unused == []
-    reader_calls_with_literals = re.findall(r"\.(?:string|long|double|obj|ints|intsOrNull|doubles|booleanOrNull|stringsOrEmpty|isNull)\(\"",
+    reader_calls_with_literals = re.findall(r"\.(?:string|long|longOrNull|double|obj|ints|intsOrNull|doubles|booleanOrNull|stringsOrEmpty|isNull)\(\"",
                                             (CORE / "Sidecar.kt").read_text())
     assert reader_calls_with_literals == []
 
@@ -246,7 +247,7 @@ def test_the_kotlin_latency_document_validates(crosscheck):
 IMAGES = [(1, 1), (1, 200), (200, 1), (47, 49), (180, 320), (333, 500), (720, 1280), (1080, 1920),
           (3000, 4000), (4000, 3000), (1, 65_535), (65_535, 2), (9000, 9000)]
 # Every static shape the exporter ships or the catalogue may group (square, frame-shaped, the 49-px minimum).
-SHAPE_SETS = [[(128, 128)], [(64, 64), (128, 128), (256, 256)], [(128, 128), (192, 320), (256, 256), (368, 648)],
+SHAPE_SETS = [[(128, 128)], list(SHIPPED_SHAPES), [(64, 64), (128, 128), (256, 256)], [(128, 128), (192, 320), (256, 256), (368, 648)],
               [(49, 49)], [(48, 48)], [(96, 160), (160, 96)]]
 AREAS = [1, 2_500, 64 * 64, 128 * 128, 256 * 256, 512 * 512, 1024 * 1024]
 
@@ -284,10 +285,8 @@ def test_the_kotlin_tile_shape_is_pythons(kotlin):
 def test_the_kotlin_default_tile_area_is_pythons():
     from pcarn_mobile import tile_shape
 
-    kotlin = re.search(r"const val DEFAULT_MAX_TILE_AREA = ([\d_ *]+)\n", (CORE / "TileShape.kt").read_text())
-    # Until pcarn_mobile.tile_shape defines it (the tiles engineer), the agreed mirror is 512*512.
-    python = getattr(tile_shape, "DEFAULT_MAX_TILE_AREA", 512 * 512)
-    assert kotlin and eval(kotlin.group(1).replace("_", "")) == python
+    kotlin = re.search(r"const val DEFAULT_MAX_TILE_AREA = ([\d_]+)\n", (CORE / "TileShape.kt").read_text())
+    assert kotlin and int(kotlin.group(1).replace("_", "")) == tile_shape.DEFAULT_MAX_TILE_AREA
 
 
 # -- stitched pixels: the core's runTiles from a model's tile outputs against upscale_image
