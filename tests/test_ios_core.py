@@ -56,10 +56,15 @@ def test_package_builds_with_swift6_without_a_warning_and_its_xctests_pass(core,
     assert run.failures == 0 and run.executed >= {"PCARNCore": 40, "CoreMLBench": 5}[name], run.output[-2000:]
 
 
-def test_build_failures_and_warnings_are_caught(core) -> None:
-    """The warning scan sees what the compiler prints; -warnings-as-errors turns each into a failure."""
-    assert swift.Build("x", "/", "a.swift:1:1: warning: var never mutated\nBuild complete!").warnings
+def test_a_warning_or_a_concurrency_error_fails_the_build(core) -> None:
+    """What "0 warnings" rests on: -warnings-as-errors fails on a warning, and Swift 6 mode rejects a data race."""
     assert "-warnings-as-errors" in swift.BUILD_FLAGS
+    status, said = core.typecheck("func f() -> Int { var x = 1; return x }\n")
+    assert status != 0 and "never mutated" in said
+    status, said = core.typecheck("final class Box { var n = 0 }\nenum Holder { static let shared = Box() }\n")
+    assert status != 0 and "not concurrency-safe" in said, said
+    assert core.typecheck("let fine = 1\n")[0] == 0
+    assert swift.Build("x", "/", "a.swift:1:1: warning: var never mutated\nBuild complete!").warnings
 
 
 # --- tile shape and plan ----------------------------------------------------------------------------
