@@ -31,9 +31,13 @@ Planner = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
 
 def load_core(name: str) -> tuple[Planner | None, str]:
     """The core's ``tile_plans`` and a label, or None and the one line saying why it is not here."""
+    from benchmarks.appcores import Unavailable
+
     try:
         module = importlib.import_module(f"benchmarks.appcores.{name}")
-        probe = module.tile_plans  # raises Unavailable when the toolchain is absent, or later on the call
+        probe = module.tile_plans  # the call raises Unavailable where the toolchain is absent
+    except Unavailable as exc:  # or the import already does
+        return None, f"{name} core unavailable: {exc}"
     except ModuleNotFoundError:
         return None, f"{name} core: benchmarks/appcores/{name}.py is not on this branch yet (git merge --no-edit main)"
     except AttributeError:
