@@ -18,6 +18,7 @@ from ..sizes import parse_hw
 from ..archinfo import DEFAULT_OVERLAP, MIN_TILE_SIDE
 from ..tile_shape import SHIPPED_SHAPES
 from .formats import FLAG_NAMES, FORMATS, INT8_FLAGS, TARGET_SETS
+from .npu_options import npu_socs
 
 #: Default static input: a 128x128 tile (512x512 out at x4), the tile size mobile SR models are
 #: commonly shipped at (e.g. Qualcomm AI Hub's QuickSRNet/XLSR); small enough for a phone GPU's
@@ -58,6 +59,7 @@ class ExportOptions:
     parity_data: str | None = None  # evaluation set for the Y-PSNR verdict
     expand_groups: bool = False
     android_demo: bool = False  # install the TFLite files into android_demo/ (a checkout's app)
+    npu: str | None = None  # TFLite int8: also compile for NPUs, "qualcomm:SM8650,SM8750" or "qualcomm:all"
     ios_demo: bool = False  # install the Core ML packages into ios_demo/
     out: str = "exports"
 
@@ -91,6 +93,7 @@ class Plan:
     install: tuple[str, ...]  # demo apps to install the files into: "android_demo", "ios_demo"
     out: Path
     given: dict[str, Any] = field(default_factory=dict)  # the options as the user gave them, for report.json
+    npu: tuple[str, ...] = ()  # Qualcomm SoCs to compile the int8 file for (upper-case, the compiler's names)
     #: Every input the TFLite target writes, ``input_size`` first (None: the resizable file). More
     #: than one only for ``--android-demo`` without --input-size/--dynamic: the shipped shapes.
     tflite_sizes: tuple[tuple[int, int] | None, ...] = ()
@@ -134,7 +137,7 @@ def _precisions(asked: list[str] | None, targets: tuple[str, ...]) -> dict[str, 
 
 def _given_flags(o: ExportOptions) -> set[str]:
     given = {k for k in ("io", "calib", "calib_count", "sizes", "compress", "tensor_io", "min_ios") if getattr(o, k) is not None}
-    given |= {k for k in ("int8_sensitivity", "expand_groups", "android_demo", "ios_demo") if getattr(o, k)}
+    given |= {k for k in ("int8_sensitivity", "expand_groups", "android_demo", "ios_demo", "npu") if getattr(o, k)}
     if isinstance(o.dynamic, str):
         given.add("dynamic_range")
     return given
@@ -221,9 +224,10 @@ def plan(o: ExportOptions) -> Plan:
     if o.ios_demo and coreml is not None and not coreml.image_io:
         raise UserError("--ios-demo installs image-I/O packages (the demo app passes pixel buffers); drop --tensor-io")
     install = tuple(app for app in ("android_demo", "ios_demo") if getattr(o, app))
+    npu = npu_socs(o.npu, bool(o.dynamic), precisions.get("tflite", ())) if o.npu else ()
     return Plan(targets, precisions, input_size, io, o.calib, calib_count, o.int8_sensitivity, o.expand_groups, coreml,
                 o.parity_data, install, Path(o.out), {k: v for k, v in asdict(o).items() if v not in (None, False)},
-                _tflite_sizes(o, input_size))
+                npu, _tflite_sizes(o, input_size))
 
 
 def _tflite_sizes(o: ExportOptions, input_size: tuple[int, int] | None) -> tuple[tuple[int, int] | None, ...]:

@@ -1,4 +1,4 @@
-"""The export contract on disk: one sidecar per file, one ``report.json`` per run, both schema version 1.
+"""The export contract on disk: one sidecar per file, one ``report.json`` per run, both schema version 2 (2 adds the optional ``npu`` section of NPU-compiled files).
 
 The schemas ship inside the package (``pcarn_mobile/export/schema/*.schema.json``) and every
 document is validated against them before it is written, so an app can rely on what
@@ -17,8 +17,9 @@ from ..tile_shape import max_tile_area
 from ..tiling import DEFAULT_OVERLAP, RECEPTIVE_RADIUS
 from ..weights import LoadedWeights
 from .job import Artifact
+from .npu_report import HEADERS as NPU_HEADERS, npu_rows
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCHEMA_DIR = Path(__file__).with_name("schema")
 SIDECAR_SCHEMA = SCHEMA_DIR / "sidecar-v1.schema.json"
 REPORT_SCHEMA = SCHEMA_DIR / "report-v1.schema.json"
@@ -62,7 +63,7 @@ def sidecar(artifact: Artifact, final_name: str, common: dict[str, Any]) -> dict
         "precision": artifact.precision,
         "variant": artifact.variant,
         **({"compress": artifact.extra["compress"]} if "compress" in artifact.extra else {}),
-        "size_bytes": _size_on_disk(artifact.path),
+        "size_bytes": size_on_disk(artifact.path),
         **common,
         "input": artifact.input,
         "output": artifact.output,
@@ -73,7 +74,8 @@ def sidecar(artifact: Artifact, final_name: str, common: dict[str, Any]) -> dict
     }
 
 
-def _size_on_disk(path: Path) -> int:
+def size_on_disk(path: Path) -> int:
+    """Bytes of a file, or of every file in a package folder: the sidecar's ``size_bytes``."""
     if path.is_dir():
         return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
     return path.stat().st_size
@@ -129,6 +131,11 @@ def render_table(report: dict[str, Any]) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
+    npu = npu_rows(report)
+    if npu:
+        widths = [max(len(r[i]) for r in [NPU_HEADERS, *npu]) for i in range(len(NPU_HEADERS))]
+        lines += ["", *("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [NPU_HEADERS, *npu])]
+        lines.insert(len(lines) - len(npu), "  ".join("-" * w for w in widths))
     for a in report["files"]:
         lines += [f"{a['file']}: {reason}" for reason in a["parity"]["reasons"]]
     stages = ", ".join(f"{k} {v:.1f}" for k, v in report["timings_s"].items())

@@ -6,41 +6,55 @@ import Foundation
 // seams. Plain Swift (no UIKit, no Core ML): the unit tests hold it to plans computed in Python.
 
 /// One tile along one axis, in image pixels: where its input starts and which rows (or columns) of
-/// it are kept. Kept ranges of consecutive tiles meet exactly.
-struct TileSpan: Equatable {
-    let start: Int
-    let keptLower: Int
-    let keptUpper: Int
+/// it are kept. Kept ranges of consecutive tiles leave no gap; the last (flush) tile's may start
+/// inside its neighbour's, where both hold the same pixels, and the later tile is written, as in Python.
+public struct TileSpan: Equatable, Sendable {
+    public let start: Int
+    public let keptLower: Int
+    public let keptUpper: Int
+
+    public init(start: Int, keptLower: Int, keptUpper: Int) {
+        self.start = start
+        self.keptLower = keptLower
+        self.keptUpper = keptUpper
+    }
 }
 
 /// One model call: its input window's top-left corner is (`row.start`, `column.start`).
-struct Tile: Equatable {
-    let row: TileSpan
-    let column: TileSpan
+public struct Tile: Equatable, Sendable {
+    public let row: TileSpan
+    public let column: TileSpan
+
+    public init(row: TileSpan, column: TileSpan) {
+        self.row = row
+        self.column = column
+    }
 }
 
-/// The input sizes a model takes, as its sidecar states them.
-enum TileSizing: Equatable {
-    /// One input size (a fixed package, or the first of enumerated sizes). A smaller image is
-    /// edge-padded bottom and right up to it, as `upscale_array` does.
+/// The tile size chosen for one photo (`PackageShapes.sizing`).
+public enum TileSizing: Equatable, Sendable {
+    /// One input size the package was compiled for (fixed, enumerated, or a range package's default
+    /// on the Neural Engine). A smaller image is edge-padded bottom and right up to it, as
+    /// `upscale_array` does.
     case fixed(height: Int, width: Int)
-    /// Any size with each side at least `minimumSide`: the app feeds tiles of side `tile`, and pads a
-    /// side shorter than `minimumSide` (a 1-px-wide photo for a 16..512 package) the same way.
-    case flexible(tile: Int, minimumSide: Int)
+    /// Any size with each side at least `minimumSide` (a range package on the CPU or GPU): tiles of
+    /// `height`x`width`, an image that fits in one tile is fed whole, and a side shorter than
+    /// `minimumSide` (a 1-px-wide photo for a 16..512 package) is edge-padded up to it.
+    case flexible(height: Int, width: Int, minimumSide: Int)
 
     /// The input size of a tile when the image is large enough to need several.
-    var tileSize: (height: Int, width: Int) {
+    public var tileSize: (height: Int, width: Int) {
         switch self {
         case let .fixed(height, width): return (height, width)
-        case let .flexible(tile, _): return (tile, tile)
+        case let .flexible(height, width, _): return (height, width)
         }
     }
 }
 
-enum TilePlanError: LocalizedError, Equatable {
+public enum TilePlanError: LocalizedError, Equatable, Sendable {
     case tileTooSmall(side: Int, overlap: Int)
 
-    var errorDescription: String? {
+    public var errorDescription: String? {
         switch self {
         case let .tileTooSmall(side, overlap):
             return "A \(side)-px tile cannot keep anything with \(overlap) px of overlap per side; "
@@ -49,26 +63,26 @@ enum TilePlanError: LocalizedError, Equatable {
     }
 }
 
-struct TilePlan: Equatable {
+public struct TilePlan: Equatable, Sendable {
     /// The photo's size.
-    let height: Int
-    let width: Int
+    public let height: Int
+    public let width: Int
     /// The size the plan covers: the photo, edge-padded where it is smaller than the model takes.
-    let paddedHeight: Int
-    let paddedWidth: Int
+    public let paddedHeight: Int
+    public let paddedWidth: Int
     /// The input size of every model call (all tiles of one plan have the same size).
-    let tileHeight: Int
-    let tileWidth: Int
-    let rows: [TileSpan]
-    let columns: [TileSpan]
+    public let tileHeight: Int
+    public let tileWidth: Int
+    public let rows: [TileSpan]
+    public let columns: [TileSpan]
 
-    init(height: Int, width: Int, sizing: TileSizing, overlap: Int) throws {
+    public init(height: Int, width: Int, sizing: TileSizing, overlap: Int) throws {
         precondition(height > 0 && width > 0, "an image has at least one pixel")
         let tile = sizing.tileSize
         let minimum: (height: Int, width: Int)
         switch sizing {
         case let .fixed(h, w): minimum = (h, w)
-        case let .flexible(_, side): minimum = (side, side)
+        case let .flexible(_, _, side): minimum = (side, side)
         }
         self.height = height
         self.width = width
@@ -86,15 +100,18 @@ struct TilePlan: Equatable {
     }
 
     /// Row-major, as `_tiles` yields them.
-    var tiles: [Tile] {
+    public var tiles: [Tile] {
         rows.flatMap { row in columns.map { Tile(row: row, column: $0) } }
     }
 
-    var count: Int { rows.count * columns.count }
+    public var count: Int { rows.count * columns.count }
+
+    /// LR pixels the network computes: tiles times tile area (`tile_shape.computed_pixels`).
+    public var computedPixels: Int { count * tileHeight * tileWidth }
 
     /// `_starts` and `_kept` along one axis: origins step by `tile - 2 * overlap`, the last tile flush
     /// with the end; keep all but `overlap` pixels on each side that touches another tile.
-    static func spans(length: Int, tile: Int, overlap: Int) -> [TileSpan] {
+    public static func spans(length: Int, tile: Int, overlap: Int) -> [TileSpan] {
         guard length > tile else { return [TileSpan(start: 0, keptLower: 0, keptUpper: length)] }
         let starts = Array(stride(from: 0, to: length - tile, by: tile - 2 * overlap)) + [length - tile]
         return starts.map { start in

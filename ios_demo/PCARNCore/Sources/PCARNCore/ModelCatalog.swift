@@ -1,35 +1,36 @@
 import Foundation
 
-/// A compiled model in the app bundle, with the sidecar of the package it was compiled from.
-struct InstalledModel: Identifiable {
-    /// The tile side fed to packages that take a range of sizes (the default 16..512): large enough
-    /// that the 24-px overlaps cost about half again the work ((256 / 208)^2), small enough for
-    /// quick progress and cancellation between tiles.
-    static let preferredTile = 256
+/// A compiled model in the app bundle, with the sidecar of the package it was compiled from. The
+/// tile shape is chosen per photo and compute-unit setting (`PackageShapes.sizing`) once the model
+/// is loaded and its description has given the shapes Core ML compiled.
+public struct InstalledModel: Identifiable, Sendable {
+    public let compiledURL: URL
+    public let sidecar: Sidecar
 
-    let compiledURL: URL
-    let sidecar: Sidecar
+    public init(compiledURL: URL, sidecar: Sidecar) {
+        self.compiledURL = compiledURL
+        self.sidecar = sidecar
+    }
 
-    var id: String { sidecar.file }
+    public var id: String { sidecar.file }
 
     /// The package's name without `.mlpackage`.
-    var name: String { compiledURL.deletingPathExtension().lastPathComponent }
+    public var name: String { compiledURL.deletingPathExtension().lastPathComponent }
 
-    var tileSizing: TileSizing { sidecar.tileSizing(preferredTile: Self.preferredTile) }
-
-    /// "x4 · fp16 · 256-px tiles".
-    var summary: String {
+    /// "x4 · fp16 · range 16..512".
+    public var summary: String {
         var parts = ["x\(sidecar.scale)", sidecar.precision]
         if let compress = sidecar.compress, compress != "none" {
             parts.append("\(compress) weights")
         }
-        let tile = tileSizing.tileSize
-        parts.append(tile.height == tile.width ? "\(tile.width)-px tiles" : "\(tile.height)×\(tile.width) tiles")
+        if let shapes = sidecar.shapes {
+            parts.append("\(shapes)")
+        }
         return parts.joined(separator: " · ")
     }
 
     /// What the sidecar says a user must know before trusting the output.
-    var warning: String? {
+    public var warning: String? {
         if sidecar.weights.kind == "random-init" {
             return "Untrained weights (--random-init): the output is noise."
         }
@@ -43,18 +44,21 @@ struct InstalledModel: Identifiable {
 /// The models Xcode built into the app. `PCARNDemo/Models` is a buildable folder: every `X.mlpackage`
 /// installed there is compiled to `X.mlmodelc` and its sidecar `X.mlpackage.json` copied, both to
 /// the top level of the bundle. Nothing is hard-coded, so the app runs whatever was installed.
-struct ModelCatalog {
+public struct ModelCatalog: Sendable {
     /// What puts the models into `PCARNDemo/Models`; the app shows it when there are none.
-    static let installCommand = "python -m pcarn_mobile.convert --target coreml --ios-demo"
+    public static let installCommand = "python -m pcarn_mobile.convert --target coreml --ios-demo"
 
-    let models: [InstalledModel]
+    public let models: [InstalledModel]
     /// One line per compiled model the app cannot run (no sidecar, tensor I/O, a newer schema).
-    let problems: [String]
+    public let problems: [String]
 
-    static func load(from bundle: Bundle = .main) -> ModelCatalog {
+    public static func load(from bundle: Bundle = .main) -> ModelCatalog {
         var models: [InstalledModel] = []
         var problems: [String] = []
-        let compiled = (bundle.urls(forResourcesWithExtension: "mlmodelc", subdirectory: nil) ?? [])
+        // A directory listing, not `urls(forResourcesWithExtension:)`, which gives NSURLs on Linux.
+        let folder = bundle.resourceURL ?? bundle.bundleURL
+        let compiled = ((try? FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)) ?? [])
+            .filter { $0.pathExtension == "mlmodelc" }
             .sorted { $0.lastPathComponent < $1.lastPathComponent }
         for url in compiled {
             let name = url.deletingPathExtension().lastPathComponent
@@ -63,7 +67,7 @@ struct ModelCatalog {
                 continue
             }
             do {
-                let sidecar = try JSONDecoder().decode(Sidecar.self, from: Data(contentsOf: sidecarURL))
+                let sidecar = try Sidecar.decode(Data(contentsOf: sidecarURL))
                 if let reason = sidecar.unsupportedReason {
                     problems.append("\(name): \(reason)")
                 } else {

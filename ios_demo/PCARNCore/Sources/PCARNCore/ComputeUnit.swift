@@ -2,18 +2,18 @@ import Foundation
 
 /// Core ML compute units. The raw values are `MLComputeUnits`' names, which are also the latency
 /// schema's `backend` values (tests/test_ios_demo.py checks them against the schema).
-enum ComputeUnit: String, CaseIterable, Identifiable, Encodable {
+public enum ComputeUnit: String, CaseIterable, Identifiable, Encodable, Sendable {
     case cpuOnly
     case cpuAndGPU
     case cpuAndNeuralEngine
     case all
 
     /// What Core ML uses when not told: the Neural Engine where it can, then the GPU, then the CPU.
-    static let coreMLDefault = ComputeUnit.all
+    public static let coreMLDefault = ComputeUnit.all
 
-    var id: Self { self }
+    public var id: Self { self }
 
-    var title: String {
+    public var title: String {
         switch self {
         case .cpuOnly: return "CPU only"
         case .cpuAndGPU: return "CPU + GPU"
@@ -22,7 +22,7 @@ enum ComputeUnit: String, CaseIterable, Identifiable, Encodable {
         }
     }
 
-    var shortTitle: String {
+    public var shortTitle: String {
         switch self {
         case .cpuOnly: return "CPU"
         case .cpuAndGPU: return "GPU"
@@ -32,7 +32,7 @@ enum ComputeUnit: String, CaseIterable, Identifiable, Encodable {
     }
 
     /// The devices besides the CPU that Core ML may use: where a compute plan should put the work.
-    var accelerators: Set<ComputeDevice> {
+    public var accelerators: Set<ComputeDevice> {
         switch self {
         case .cpuOnly: return []
         case .cpuAndGPU: return [.gpu]
@@ -40,10 +40,14 @@ enum ComputeUnit: String, CaseIterable, Identifiable, Encodable {
         case .all: return [.gpu, .neuralEngine]
         }
     }
+
+    /// Whether Core ML may put the work on the Neural Engine, which runs a flexible-shape package
+    /// only at its default or enumerated shapes: the tile must be one of those.
+    public var mayUseNeuralEngine: Bool { accelerators.contains(.neuralEngine) }
 }
 
 /// A compute device as `MLComputeDevice` names it; the keys of a result's `compute_plan`.
-enum ComputeDevice: String {
+public enum ComputeDevice: String, Sendable {
     case cpu
     case gpu
     case neuralEngine

@@ -1,5 +1,5 @@
 import XCTest
-@testable import PCARNDemo
+@testable import PCARNCore
 
 final class LatencyReportTests: XCTestCase {
     private static let failure = "The model could not be loaded."
@@ -24,7 +24,7 @@ final class LatencyReportTests: XCTestCase {
         ])
 
     func testTheWrittenJSONIsTheSchemaCheckedExample() throws {
-        let url = try XCTUnwrap(Bundle(for: Self.self).url(forResource: "latency-ios-app-example", withExtension: "json"))
+        let url = try XCTUnwrap(Bundle.module.url(forResource: "latency-ios-app-example", withExtension: "json", subdirectory: "Fixtures"))
         let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? NSDictionary
         let written = try JSONSerialization.jsonObject(with: Self.example.encoded()) as? NSDictionary
         XCTAssertNotNil(written)

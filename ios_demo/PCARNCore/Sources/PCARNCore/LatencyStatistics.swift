@@ -4,7 +4,7 @@ extension LatencyReport.Stats {
     /// Statistics of `samples` (ms), rounded to microseconds; nil when there are none. Percentiles
     /// interpolate linearly between order statistics and `std` is the population deviation: NumPy's
     /// defaults, which the Python harnesses use.
-    init?(samples: [Double]) {
+    public init?(samples: [Double]) {
         guard !samples.isEmpty else { return nil }
         let sorted = samples.sorted()
         let mean = sorted.reduce(0, +) / Double(sorted.count)
@@ -24,7 +24,7 @@ extension LatencyReport.Stats {
 extension LatencyReport.Delegation {
     /// What a compute plan (operations per preferred device) says about `unit`: `full` when every
     /// operation is on an accelerator `unit` allows, `none` when all stay on the CPU.
-    init(unit: ComputeUnit, computePlan: [String: Int]?) {
+    public init(unit: ComputeUnit, computePlan: [String: Int]?) {
         guard !unit.accelerators.isEmpty else {
             self.init(status: .notApplicable, messages: nil)
             return
@@ -47,7 +47,7 @@ extension LatencyReport.Delegation {
     }
 
     /// A measurement that failed before any timing.
-    static func failed(_ reason: String) -> Self {
+    public static func failed(_ reason: String) -> Self {
         Self(status: .failed, messages: [reason])
     }
 }
