@@ -55,6 +55,9 @@ def export(socs: tuple[str, ...], artifacts: list[Artifact], workdir: Path, log_
     scratch = workdir / "npu-scratch"
     scratch.mkdir()
     compiled, failures = [], []
+    floats = [a.path.name for a in artifacts if a.fmt.name == "tflite" and a.precision != "int8"]
+    if floats:
+        log.info("--npu compiles the int8 file only (the Hexagon NPU would run %s as fp16)", ", ".join(floats))
     for a in filter(eligible, artifacts):
         shaped, rewritten = split_grouped_convs(a.path.read_bytes())
         source = scratch / a.path.name
