@@ -64,7 +64,8 @@ def export(socs: tuple[str, ...], artifacts: list[Artifact], workdir: Path, log_
         write_bytes(source, shaped)
         results = compile_file(source, socs, scratch, log_path)
         for r in results:
-            timings[f"npu: {a.path.name} -> {r.soc}"] = float(r.facts.get("compile_seconds") or 0.0)
+            if "compile_seconds" in r.facts:
+                timings[f"npu: {a.path.name} -> {r.soc}"] = r.facts["compile_seconds"]
             if not r.ok:
                 failures.append({"file": a.path.name, "soc": r.soc, "error": r.error})
                 log.warning("NPU compile of %s for %s failed: %s", a.path.name, r.soc, r.error)
