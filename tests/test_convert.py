@@ -164,7 +164,7 @@ def test_run_writes_named_files_sidecars_and_report(small_run):
         assert (inp["name"], outp["name"]) == ("lr", "sr")
         assert inp["shape"] == [1, 56, 64, 3] and outp["shape"] == [1, 224, 256, 3]
         assert inp["layout"] == outp["layout"] == "NHWC" and inp["range"] == [0.0, 1.0]
-        assert meta["tiling"] == {"tile": [56, 64], "overlap": 24, "min_overlap": 21, "pad": "edge"}
+        assert meta["tiling"] == {"tile": [56, 64], "overlap": 24, "min_overlap": 21, "pad": "edge", "max_tile_area": None}
         assert meta["graph"]["delegate_ready"] is True and meta["graph"]["max_rank"] <= 4
         assert meta["parity"]["verdict"] == "OK" and meta["parity"]["intermediate_onnx"]["psnr_db"] >= 60
         if meta["precision"] == "int8":

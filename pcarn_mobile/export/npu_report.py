@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 HEADERS = ["NPU file", "SoC", "ops on NPU", "partitions", "on reference kernels", "compile s",
-           "vs CPU file (dB)", "max levels", "vs PyTorch (dB)", "verdict"]
+           "vs CPU file (dB)", "max levels", "vs PyTorch (dB)", "set Y-PSNR vs CPU file (dB)", "verdict"]
 
 
 def npu_rows(report: dict[str, Any]) -> list[list[str]]:
@@ -26,7 +26,9 @@ def npu_rows(report: dict[str, Any]) -> list[list[str]]:
             meta["file"], f"{npu['vendor']} {npu['soc']}", f"{npu['ops_on_npu']}/{npu['ops_total']}",
             str(npu["partitions"]), str(npu["ops_on_reference_kernels"]), f"{npu['compile_seconds']:.1f}",
             f"{cpu['photos']['psnr_db']} (floor {floor:g})" if cpu else "-", str(cpu["max_levels"]) if cpu else "-",
-            f"{parity['photos']['psnr_db']} (floor {parity['limits']['photo_floor_db']:g})", parity["verdict"],
+            f"{parity['photos']['psnr_db']} (floor {parity['limits']['photo_floor_db']:g})",
+            f"{delta:+.3f}" if (delta := parity.get("npu", {}).get("quality_against_cpu_db")) is not None else "-",
+            parity["verdict"],
         ])
     return rows
 

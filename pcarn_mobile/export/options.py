@@ -16,6 +16,7 @@ from typing import Any, Sequence
 from ..errors import UserError
 from ..sizes import parse_hw
 from ..archinfo import DEFAULT_OVERLAP, MIN_TILE_SIDE
+from ..tile_shape import SHIPPED_SHAPES
 from .formats import FLAG_NAMES, FORMATS, INT8_FLAGS, TARGET_SETS
 from .npu_options import npu_socs
 
@@ -93,6 +94,9 @@ class Plan:
     out: Path
     given: dict[str, Any] = field(default_factory=dict)  # the options as the user gave them, for report.json
     npu: tuple[str, ...] = ()  # Qualcomm SoCs to compile the int8 file for (upper-case, the compiler's names)
+    #: Every input the TFLite target writes, ``input_size`` first (None: the resizable file). More
+    #: than one only for ``--android-demo`` without --input-size/--dynamic: the shipped shapes.
+    tflite_sizes: tuple[tuple[int, int] | None, ...] = ()
 
 
 def _split(value: str | Sequence[str] | None, what: str) -> list[str] | None:
@@ -193,6 +197,8 @@ def _coreml(o: ExportOptions, input_size: tuple[int, int] | None) -> CoreMLPlan:
         if not match or not 1 <= int(match[1]) <= int(match[2]):
             raise UserError(f"--dynamic {o.dynamic!r}: expected LOW..HIGH LR pixels per side, e.g. 16..512")
         bounds = (int(match[1]), int(match[2]))
+    elif not size and not sizes and o.ios_demo:
+        sizes = SHIPPED_SHAPES  # the Neural Engine runs enumerated shapes; a range runs only at its default
     elif not size and not sizes:
         bounds = COREML_DEFAULT_RANGE
     return CoreMLPlan(size, sizes, bounds, tuple(c for c in COMPRESSIONS if c in compress), not o.tensor_io, min_ios)
@@ -221,4 +227,12 @@ def plan(o: ExportOptions) -> Plan:
     npu = npu_socs(o.npu, bool(o.dynamic), precisions.get("tflite", ())) if o.npu else ()
     return Plan(targets, precisions, input_size, io, o.calib, calib_count, o.int8_sensitivity, o.expand_groups, coreml,
                 o.parity_data, install, Path(o.out), {k: v for k, v in asdict(o).items() if v not in (None, False)},
-                npu)
+                npu, _tflite_sizes(o, input_size))
+
+
+def _tflite_sizes(o: ExportOptions, input_size: tuple[int, int] | None) -> tuple[tuple[int, int] | None, ...]:
+    """What the TFLite target writes: the one asked-for input, or for the Android demo every shape it
+    chooses among (static files for GPU and NPU sessions, docs/tile-plan.md) and the resizable file (CPU)."""
+    if not o.android_demo or o.input_size is not None or o.dynamic:
+        return (input_size,)
+    return (*SHIPPED_SHAPES, None)

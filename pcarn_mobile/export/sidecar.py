@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..machine import installed_versions
+from ..tile_shape import max_tile_area
 from ..tiling import DEFAULT_OVERLAP, RECEPTIVE_RADIUS
 from ..weights import LoadedWeights
 from .job import Artifact
@@ -41,10 +42,16 @@ def weights_entry(weights: LoadedWeights) -> dict[str, Any]:
     return entry
 
 
-def tiling_entry(input_size: tuple[int, int] | None) -> dict[str, Any]:
-    """The tile contract: feed tiles of ``tile`` LR pixels overlapping by ``overlap`` and the result is the untiled one."""
+def tiling_entry(input_size: tuple[int, int] | None, scale: int, precision: str) -> dict[str, Any]:
+    """The tile contract: feed tiles of ``tile`` LR pixels overlapping by ``overlap`` and the result is the untiled one.
+
+    A resizable file (``tile`` null) also says how large a tile may be, ``max_tile_area`` LR pixels
+    within the phone's memory budget (:func:`pcarn_mobile.tile_shape.max_tile_area`), which the
+    apps feed to ``best_free_shape``; a fixed-size file has nothing to choose (null).
+    """
     return {"tile": list(input_size) if input_size else None, "overlap": DEFAULT_OVERLAP,
-            "min_overlap": RECEPTIVE_RADIUS, "pad": "edge"}
+            "min_overlap": RECEPTIVE_RADIUS, "pad": "edge",
+            "max_tile_area": None if input_size else max_tile_area(scale, precision)}
 
 
 def sidecar(artifact: Artifact, final_name: str, common: dict[str, Any]) -> dict[str, Any]:
@@ -60,7 +67,7 @@ def sidecar(artifact: Artifact, final_name: str, common: dict[str, Any]) -> dict
         **common,
         "input": artifact.input,
         "output": artifact.output,
-        "tiling": tiling_entry(artifact.input_size),
+        "tiling": tiling_entry(artifact.input_size, common["scale"], artifact.precision),
         "graph": artifact.graph,
         "parity": artifact.parity,
         **{k: v for k, v in artifact.extra.items() if k != "compress"},

@@ -46,7 +46,12 @@ public struct PackageShapes: Equatable, Sendable {
 
     /// Why the sidecar and the package disagree about the sizes, or nil when they agree.
     public func mismatch(with sidecar: PackageShapes.Kind) -> String? {
-        sidecar == kind ? nil : "the package takes \(kind) but its sidecar says \(sidecar); reinstall it"
+        // One enumerated size is one fixed size, whichever way a converter writes it.
+        func normal(_ kind: Kind) -> Kind {
+            if case let .enumerated(shapes) = kind, shapes.count == 1 { return .fixed(shapes[0]) }
+            return kind
+        }
+        return normal(sidecar) == normal(kind) ? nil : "the package takes \(kind) but its sidecar says \(sidecar); reinstall it"
     }
 
     /// The tiles for an `height`x`width` photo on `unit`. `maxTileArea` bounds a free shape (the
@@ -56,13 +61,11 @@ public struct PackageShapes: Equatable, Sendable {
             let shape = try TileShapes.bestFixed(height: height, width: width, shapes: precompiled, overlap: overlap)
             return .fixed(height: shape.height, width: shape.width)
         }
-        // A side below the range's minimum is edge-padded up to it; a side of the free shape above
-        // the maximum is cut to it (more tiles, still exact).
+        // A side below the range's minimum is edge-padded up to it; no side passes its maximum.
         let (paddedHeight, paddedWidth) = (max(height, range.lowerBound), max(width, range.lowerBound))
-        let area = min(maxTileArea, range.upperBound * range.upperBound)
-        let shape = try TileShapes.bestFree(height: paddedHeight, width: paddedWidth, overlap: overlap, maxArea: area)
-        let free = TileSizing.flexible(height: min(shape.height, range.upperBound),
-                                       width: min(shape.width, range.upperBound), minimumSide: range.lowerBound)
+        let shape = try TileShapes.bestFree(height: paddedHeight, width: paddedWidth, overlap: overlap,
+                                            maxArea: maxTileArea, maxSide: range.upperBound)
+        let free = TileSizing.flexible(height: shape.height, width: shape.width, minimumSide: range.lowerBound)
         // A photo thinner than both overlaps gets a free side `upscale_array` refuses to tile with
         // (its side check is per tile side, not per axis): such a photo runs at the default shape.
         guard (try? TilePlan(height: height, width: width, sizing: free, overlap: overlap)) != nil else {

@@ -92,7 +92,11 @@ public enum TileShapes {
 
     /// The tile shape of at most `maxArea` LR pixels that computes the fewest pixels for this image
     /// (a resizable model): over every count of tile rows, the fewest columns that fit, in closed form.
-    public static func bestFree(height: Int, width: Int, overlap: Int, maxArea: Int) throws -> TileShape {
+    ///
+    /// `maxSide` (nil: none, exactly `best_free_shape`) also bounds each side, for a Core ML package
+    /// whose range ends there (16..512): rows whose side passes it are skipped and the column side
+    /// is capped by it, the same search within the tighter box.
+    public static func bestFree(height: Int, width: Int, overlap: Int, maxArea: Int, maxSide: Int? = nil) throws -> TileShape {
         guard height > 0, width > 0, maxArea > 0 else {
             throw TileShapeError.noFreeShape(height: height, width: width, maxArea: maxArea, overlap: overlap)
         }
@@ -101,8 +105,9 @@ public enum TileShapes {
         for rows in 1...height {
             let tileHeight = side(height, count: rows, overlap: overlap)
             if rows > 1 && (tileHeight <= 2 * overlap || tileHeight >= height) { continue }
-            if tileHeight > maxArea { continue }
-            guard let columns = fewestTiles(width, cap: maxArea / tileHeight, overlap: overlap) else { continue }
+            if tileHeight > maxArea || tileHeight > (maxSide ?? tileHeight) { continue }
+            let cap = min(maxArea / tileHeight, maxSide ?? Int.max)
+            guard let columns = fewestTiles(width, cap: cap, overlap: overlap) else { continue }
             let tileWidth = side(width, count: columns, overlap: overlap)
             let key = (rows * tileHeight * columns * tileWidth, rows * columns, rows, tileHeight, tileWidth)
             if best.map({ key < $0 }) ?? true {
