@@ -17,6 +17,7 @@ Everything skips with one reason where the toolchain is absent.
 """
 from __future__ import annotations
 
+import json
 from itertools import product
 
 import numpy as np
@@ -263,3 +264,30 @@ def test_an_image_io_packages_pixels_are_upscale_images(core, tmp_path) -> None:
     assert np.array_equal(raw, np.floor(raw)) and raw.min() >= 0 and raw.max() <= 255 and np.ptp(raw) > 10
     pixels = core.quantize(raw[0].transpose(1, 2, 0), "image")
     np.testing.assert_array_equal(pixels, upscale_image(load_runner(tmp_path / "tiny.mlpackage"), crop))
+
+
+def test_upscale_coreml_cuts_the_photo_as_the_app_does_on_cpu_and_gpu(core) -> None:
+    """Issue 26: ``upscale --coreml`` (pcarn_mobile.app_tiles, from the sidecar) gives the tile shape the
+    app's core gives for the same sidecar on CPU/GPU compute units (the Linux evaluator runs no Neural
+    Engine: on ``all`` the app keeps to the package's precompiled shapes instead). Where app_tiles
+    refuses (a free shape outside the package's range) the app cuts within the range; not compared."""
+    from pcarn_mobile.app_tiles import app_tile_shape
+    from pcarn_mobile.errors import UserError
+
+    fixture = swift.PACKAGES["PCARNCore"] / "Tests" / "PCARNCoreTests" / "Fixtures" / "pcarn_m_g4_x4_dyn_fp16.mlpackage.json"
+    sidecar = json.loads(fixture.read_text())
+    sidecar["tiling"]["max_tile_area"] = tile_shape.max_tile_area(4, "fp16")
+    lo, hi = sidecar["input"]["size_range"]
+    sizes = [(h, w) for h, w in SIZES if min(h, w) >= lo]
+    cases = [{"height": h, "width": w, "overlap": sidecar["tiling"]["overlap"], "unit": unit, "kind": "range",
+              "range": [lo, hi], "default": [128, 128], "max_area": sidecar["tiling"]["max_tile_area"]}
+             for (h, w), unit in product(sizes, ["cpuOnly", "cpuAndGPU"])]
+    compared = 0
+    for case, ios in zip(cases, core.package_plans(cases)):
+        try:
+            python = app_tile_shape(sidecar, case["height"], case["width"])
+        except UserError:
+            continue
+        assert list(python) == ios["tile"], case
+        compared += 1
+    assert compared >= len(cases) // 2
