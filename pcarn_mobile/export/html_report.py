@@ -17,6 +17,7 @@ from ..data import EvalPair
 from ..htmlpage import comparison_html, definitions, page, table, verdict_html
 from ..pictures import compare
 from .job import Artifact
+from .npu_report import HEADERS as NPU_HEADERS, npu_rows, provenance
 from .parity import Reference, SetQuality
 
 
@@ -108,9 +109,14 @@ def render(report: dict[str, Any], sections: list[list[str]]) -> str:
         ("wall time", f"{report['wall_time_s']:.1f} s: " + ", ".join(f"{k} {v:.1f}" for k, v in report["timings_s"].items())),
         ("tools", ", ".join(f"{k} {v}" for k, v in report["tools"].items())),
     ])
-    body = [f"<h1>pcarn-mobile export report: {verdict_html(report['verdict'])}</h1>", run, _files_table(report), arm64_table(report["files"])]
+    body = [f"<h1>pcarn-mobile export report: {verdict_html(report['verdict'])}</h1>", run, _files_table(report),
+            arm64_table(report["files"])]
+    npu = npu_rows(report)
+    if npu:
+        body.append(table("Files compiled for an NPU, run on Qualcomm's x86 HTP emulator", NPU_HEADERS, npu))
     for meta, rows in zip(report["files"], sections):
         reasons = "".join(f"<li>{escape(r)}</li>" for r in meta["parity"]["reasons"])
+        origin = f"<p>{escape(provenance(meta))}</p>" if meta.get("npu") else ""
         body.append(f"<h2>{escape(meta['file'])}: {verdict_html(meta['parity']['verdict'])}</h2>"
-                    + (f"<ul>{reasons}</ul>" if reasons else "") + _sensitivity(meta) + "".join(rows))
+                    + origin + (f"<ul>{reasons}</ul>" if reasons else "") + _sensitivity(meta) + "".join(rows))
     return page(f"pcarn-mobile export: {report['verdict']}", "\n".join(body))

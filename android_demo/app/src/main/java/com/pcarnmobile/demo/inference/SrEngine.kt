@@ -9,16 +9,9 @@ import com.google.ai.edge.litert.TensorBuffer
 import com.pcarnmobile.demo.core.DType
 import com.pcarnmobile.demo.core.Sidecar
 import com.pcarnmobile.demo.core.TensorData
-import kotlinx.coroutines.Dispatchers
 
 /** Where a model runs. */
 enum class Backend { CPU, GPU }
-
-/**
- * The one dispatcher that creates, runs and closes every [SrEngine]: one model at a time, never
- * on the main thread, and a GPU context is only ever touched from this queue.
- */
-val ModelDispatcher = Dispatchers.Default.limitedParallelism(1, "ModelDispatcher")
 
 /** A GPU was asked for and cannot run the model; [message] says why in one line. */
 class GpuUnavailableException(message: String) : Exception(message)

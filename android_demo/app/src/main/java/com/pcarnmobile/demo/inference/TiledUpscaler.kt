@@ -7,8 +7,8 @@ import android.os.Build
 import android.os.SystemClock
 import com.pcarnmobile.demo.core.OutputBudget
 import com.pcarnmobile.demo.core.PixelCodec
-import com.pcarnmobile.demo.core.Size
 import com.pcarnmobile.demo.core.TilePlan
+import com.pcarnmobile.demo.core.runTiles
 import kotlinx.coroutines.currentCoroutineContext
 import kotlinx.coroutines.ensureActive
 
@@ -34,22 +34,16 @@ suspend fun upscaleTiled(
     val codec = PixelCodec(sidecar.input, sidecar.output)
     val output = Bitmap.createBitmap(scale * source.width, scale * source.height, Bitmap.Config.ARGB_8888)
     try {
-        val pixels = IntArray(tile.height * tile.width)
-        val input = codec.newInput(pixels.size)
-        val kept = IntArray(scale * tile.height * scale * tile.width)
-        plan.tiles.forEachIndexed { i, t ->
-            currentCoroutineContext().ensureActive()
-            val src = plan.source(t)
+        runTiles(plan, scale, codec, read = { src, pixels ->
             source.getPixels(pixels, 0, tile.width, src.left, src.top, src.width, src.height)
-            TilePlan.padEdges(pixels, tile.width, tile.height, Size(src.height, src.width))
-            codec.encode(pixels, input)
+        }, infer = { k, input ->
+            currentCoroutineContext().ensureActive()
             val start = SystemClock.elapsedRealtimeNanos()
-            val result = engine.run(input)
-            val tileMs = (SystemClock.elapsedRealtimeNanos() - start) / 1e6
-            val place = plan.placement(t, scale)
-            codec.decode(result, scale * tile.width, place.from, kept)
+            engine.run(input).also {
+                onTile(TileProgress(k + 1, plan.tiles.size, (SystemClock.elapsedRealtimeNanos() - start) / 1e6))
+            }
+        }) { place, kept ->
             output.setPixels(kept, 0, place.from.width, place.toLeft, place.toTop, place.from.width, place.from.height)
-            onTile(TileProgress(i + 1, plan.tiles.size, tileMs))
         }
         return output
     } catch (e: Throwable) {
