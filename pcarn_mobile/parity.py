@@ -68,6 +68,14 @@ def _check(args: argparse.Namespace) -> tuple[list[str], list[dict[str, Any]]]:
     except ArmError as exc:
         raise UserError(str(exc)) from None
     metas = [_sidecar(f) for f in args.files]
+    if args.update_sidecar:
+        from .export.sidecar import SCHEMA_VERSION
+
+        old = [f for f, m in zip(args.files, metas) if m.get("schema_version") != SCHEMA_VERSION]
+        if old:
+            raise UserError(f"{old[0]}.json is a schema v{metas[args.files.index(old[0])].get('schema_version')} sidecar "
+                            f"and --update-sidecar writes v{SCHEMA_VERSION}: re-convert the file, or check it without "
+                            "--update-sidecar")
     scales = {m["scale"] for m in metas}
     if len(scales) > 1:
         raise UserError(f"the files are of scales {', '.join(f'x{s}' for s in sorted(scales))}: check one scale per run")

@@ -80,9 +80,10 @@ def _key(path: Path, core: str, side: int) -> str:
 
 
 def jobs(work: Path, groups: list[int], group_tile: int, tiles: list[int]) -> list[tuple[int, str, str, int]]:
-    """(groups, precision, core, side) in the order worth having first: the ARMv8.2 group counts, then ARMv8.0, then tiles."""
-    out = [(g, p, c, group_tile) for c in reversed(CORES) for p in PRECISIONS for g in groups]
-    return out + [(4, p, c, t) for c in reversed(CORES) for p in PRECISIONS for t in tiles if t != group_tile]
+    """(groups, precision, core, side) in the order worth having first: int8 (fast to emulate) before fp32, the
+    ARMv8.2 core before ARMv8.0, group counts before tiles."""
+    out = [(g, p, c, group_tile) for p in reversed(PRECISIONS) for c in reversed(CORES) for g in groups]
+    return out + [(4, p, c, t) for p in reversed(PRECISIONS) for c in reversed(CORES) for t in tiles if t != group_tile]
 
 
 def measure(work: Path, todo: list[tuple[int, str, str, int]], report: Any) -> None:
