@@ -148,3 +148,29 @@ def test_convert_refuses_a_tile_too_large_for_the_time_limit(tmp_path):
     lines = done.stderr.strip().splitlines()
     assert done.returncode == 2 and len(lines) == 1, done.stderr
     assert lines[0].startswith("error: --parity-on arm64 at 1024x1024: about ") and "over the 600 s limit" in lines[0]
+
+
+def _arm_entry(psnr: float) -> dict:
+    photos = {"psnr_db": psnr, "max_abs": 0.03, "images": ["astronaut", "chelsea"], "size": [128, 128]}
+    row = {"core": "cortex-a53", "isa": "ARMv8.0", "vs_torch": photos, "vs_x86": {**photos, "psnr_db": "inf"},
+           "identical_to_x86": True, "verdict": "OK"}
+    return {"runtime": {"emulator": "qemu-user 7.2", "ai-edge-litert": "2.1.0", "threads": 2}, "time_limit_s": 600.0,
+            "cores": [row], "verdict": "OK", "reasons": [], "limits": {"photo_floor_db": 35, "set_drop_db": 0.25}}
+
+
+def test_arm_rows_in_the_verdict_table_and_a_failure_in_the_verdict():
+    from pcarn_mobile.export.arm64 import merge_verdict
+    from pcarn_mobile.export.sidecar import render_table
+
+    parity = {"verdict": "OK", "reasons": [], "photos": {"psnr_db": 49.5, "max_abs": 0.2}, "arm64": _arm_entry(49.52)}
+    meta = {"file": "m_int8.tflite", "size_bytes": 416224, "graph": {}, "parity": parity}
+    report = {"files": [meta], "timings_s": {}, "wall_time_s": 1.0, "machine": "test"}
+    lines = render_table(report).splitlines()
+    assert lines[0].split()[-3:] == ["ARM64", "vs", "x86"]
+    arm = next(ln for ln in lines if "ARM64 cortex-a53 (ARMv8.0)" in ln)
+    assert arm.split()[-4:] == ["0.0300", "OK", "inf", "dB"] and "49.52 dB" in arm
+    merge_verdict(parity)
+    assert parity["verdict"] == "OK"
+    parity["arm64"]["reasons"] = ["ARM64 cortex-a53: 20.00 dB against PyTorch on photos, below the int8 floor of 35 dB"]
+    merge_verdict(parity)
+    assert parity["verdict"] == "MISMATCH" and parity["reasons"] == parity["arm64"]["reasons"]
