@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,7 +91,7 @@ class Toolchain:
 
     def env(self, **extra: str) -> dict[str, str]:
         site = self.home / "site"
-        return {"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{site}:{_REPO}", "PYTHONHASHSEED": "0",
+        return {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": f"{site}:{_REPO}", "PYTHONHASHSEED": "0",
                 "PYTHONDONTWRITEBYTECODE": "1", "TF_CPP_MIN_LOG_LEVEL": "3", **extra}
 
 
@@ -218,7 +219,7 @@ def count_instructions(path: str | os.PathLike[str], core: str, size: tuple[int,
     tc = toolchain(counting=True)
     pixels = size[0] * size[1]
     check_budget(path, core, pixels, limit_s / (runs + 1), 1)
-    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"pcarn-arm64-count-{os.getpid()}-{threading.get_ident()}.txt"
+    log = Path(tempfile.gettempdir()) / f"pcarn-arm64-count-{os.getpid()}-{threading.get_ident()}.txt"
     cmd = [str(tc.qemu_dynamic), "-cpu", core, "-plugin", str(tc.plugin), "-d", "plugin", "-D", str(log),
            "-L", str(tc.root), str(tc.python), "-m", _GUEST, "count", str(path.resolve()), str(size[0]), str(size[1]),
            str(runs)]

@@ -152,6 +152,10 @@ def collect(work: Path, groups: list[int], group_tile: int, tiles: list[int]) ->
             "tiles": {(t, p, c): get(4, p, c, t) for t in sorted({*tiles, group_tile}) for p in PRECISIONS for c in CORES}}
 
 
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}"
+
+
 def _g(counts: list[int] | None, per: float) -> str:
     return "-" if not counts else f"{sum(counts) / len(counts) / per / 1e9:.2f}"
 
@@ -161,7 +165,7 @@ def _spread(counts: list[int] | None) -> float | None:
 
 
 def _ranking(values: dict[int, float | None]) -> list[int]:
-    return [k for k, v in sorted(values.items(), key=lambda kv: kv[1]) if v is not None] if values else []
+    return [k for k, v in sorted(((k, v) for k, v in values.items() if v is not None), key=lambda kv: kv[1])]
 
 
 def section(data: dict[str, Any], x86_groups: dict, x86_tiles: dict, group_tile: int, folder: Path) -> str:
@@ -187,8 +191,8 @@ def section(data: dict[str, Any], x86_groups: dict, x86_tiles: dict, group_tile:
     groups = sorted({g for g, _, _ in data["groups"]})
     for g in groups:
         x = x86_groups.get(g, {})
-        lines.append(f"| {g} | {x.get('fp32') or '-'} | " + " | ".join(
-            [_g(data["groups"][(g, "fp32", c)], out_mp) for c in CORES]) + f" | {x.get('int8') or '-'} | " + " | ".join(
+        lines.append(f"| {g} | {_ms(x.get('fp32'))} | " + " | ".join(
+            [_g(data["groups"][(g, "fp32", c)], out_mp) for c in CORES]) + f" | {_ms(x.get('int8'))} | " + " | ".join(
             [_g(data["groups"][(g, "int8", c)], out_mp) for c in CORES]) + " |")
     lines += ["", "### Tile size (groups 4, default weights: G instructions per output megapixel of a 720p-x4 frame "
                   "in such tiles)", "",
@@ -199,7 +203,7 @@ def section(data: dict[str, Any], x86_groups: dict, x86_tiles: dict, group_tile:
         x = x86_tiles.get(t, {})
         cells = []
         for p in PRECISIONS:
-            cells.append(str(x.get(p) or "-"))
+            cells.append(_ms(x.get(p)))
             for c in CORES:
                 counts = data["tiles"][(t, p, c)]
                 cells.append("-" if not counts else f"{_per_frame_mp(sum(counts) / len(counts), t) / 1e9:.2f}")
