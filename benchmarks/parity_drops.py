@@ -2,12 +2,17 @@
 
     python benchmarks/parity_drops.py [--weights default PCARN-M-L1.pth PCARN-M.pth] [--scales 2 3 4]
                                       [--sets Set5 Set14] [--targets tflite coreml] [--precision LIST] [--out DIR]
+                                      [--table]
 
 Runs ``pcarn_mobile.export.export`` (dynamic-size files, so whole images are scored) with
 ``--parity-data`` on each set and prints one markdown row per file: PyTorch's Y-PSNR, the file's,
 the drop, the photo PSNR against PyTorch and the verdict under the current limits
 (``pcarn_mobile/export/formats.py``). Weights: ``default`` (the embedded ones), a file name in
 ``$PCARN_SHARED/checkpoints``, or a checkpoint's path (a ``train --stage qat`` run's ``best.pt``). Numerics only: nothing here is timed.
+
+``--table`` then prints the drops once more as one grid per file variant, a row per weights and a
+column per scale and set (the int8 table of docs/int8-quality.md:
+``python benchmarks/parity_drops.py --weights PCARN-M-L1.pth default --precision fp32,int8 --table``).
 """
 from __future__ import annotations
 
@@ -36,6 +41,7 @@ def main() -> int:
     parser.add_argument("--targets", nargs="+", default=["tflite"], choices=sorted(TARGET_OPTIONS))
     parser.add_argument("--precision", help="only these precisions, e.g. fp32,int8 (default: every variant the limits cover)")
     parser.add_argument("--out", help="keep the exported files here (default: a temporary folder)")
+    parser.add_argument("--table", action="store_true", help="also print the drops as a weights x (scale, set) grid per variant")
     args = parser.parse_args()
     shared = shared_dir()
     if shared is None:
@@ -45,6 +51,7 @@ def main() -> int:
     print(f"machine: {describe_machine()}")
     print("| weights | scale | set | file | PyTorch Y-PSNR | file Y-PSNR | drop (dB) | limit | photos vs PyTorch (dB) | verdict |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    drops: dict[str, dict[tuple[str, int, str], float]] = {}
     with tempfile.TemporaryDirectory() as scratch:
         out_root = Path(args.out or scratch)
         for weights in args.weights:
@@ -62,7 +69,22 @@ def main() -> int:
                             print(f"| {weights} | x{scale} | {set_name} | {target} {f.sidecar['variant']} | "
                                   f"{q['torch_psnr_y']:.3f} | {q['psnr_y']:.3f} | {q['drop_db']:+.3f} | "
                                   f"{p['limits']['set_drop_db']:g} | {p['photos']['psnr_db']} | {p['verdict']} |", flush=True)
+                            drops.setdefault(f"{target} {f.sidecar['variant']}", {})[weights, scale, set_name] = q["drop_db"]
+    if args.table:
+        print_table(drops, args.weights, args.scales, args.sets)
     return 0
+
+
+def print_table(drops: dict[str, dict[tuple[str, int, str], float]], weights: list[str], scales: list[int],
+                sets: list[str]) -> None:
+    """One markdown grid per file variant: Y-PSNR drop below PyTorch (dB), a row per weights, a column per scale and set."""
+    columns = [(scale, set_name) for scale in scales for set_name in sets]
+    for variant, cells in drops.items():
+        print(f"\n{variant}: Y-PSNR drop below PyTorch (dB)\n")
+        print("| weights | " + " | ".join(f"x{s} {n}" for s, n in columns) + " |")
+        print("| --- |" + " --- |" * len(columns))
+        for w in weights:
+            print(f"| {w} | " + " | ".join(f"{cells[w, s, n]:.3f}" if (w, s, n) in cells else "-" for s, n in columns) + " |")
 
 
 if __name__ == "__main__":

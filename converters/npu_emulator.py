@@ -102,7 +102,8 @@ def _dequantize(q: np.ndarray, t: dict) -> np.ndarray:
     return ((q.astype(np.float32) - t["zero_point"]) * t["scale"]).astype(np.float32)
 
 
-def _read(stream) -> np.ndarray | None:
+def read_frame(stream) -> np.ndarray | None:
+    """One frame of the protocol (None at the end of the stream)."""
     head = stream.read(8)
     if len(head) < 8:
         return None
@@ -110,7 +111,8 @@ def _read(stream) -> np.ndarray | None:
     return np.lib.format.read_array(io.BytesIO(stream.read(length)))
 
 
-def _write(stream, array: np.ndarray) -> None:
+def write_frame(stream, array: np.ndarray) -> None:
+    """One frame: 8-byte little-endian length, then the array as .npy."""
     buf = io.BytesIO()
     np.lib.format.write_array(buf, np.ascontiguousarray(array), allow_pickle=False)
     stream.write(struct.pack("<Q", buf.tell()) + buf.getvalue())
@@ -128,10 +130,10 @@ def main(argv: list[str]) -> int:
     (inp,), (out,) = desc["inputs"], desc["outputs"]
     io_facts = {k: [{x: t[x] for x in ("name", "shape", "type", "scale", "zero_point")} for t in desc[k]]
                 for k in ("inputs", "outputs")}
-    _write(stdout, np.array(json.dumps(io_facts)))
-    while (x := _read(stdin)) is not None:
+    write_frame(stdout, np.array(json.dumps(io_facts)))
+    while (x := read_frame(stdin)) is not None:
         (y,) = sess.run([out["name"]], {inp["name"]: _quantize(x, inp)})
-        _write(stdout, _dequantize(y, out))
+        write_frame(stdout, _dequantize(y, out))
     return 0
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from . import npu_env
-from .npu_emulator import _read, _write
+from .npu_emulator import read_frame, write_frame
 
 
 class NpuEmulatorRunner:
@@ -35,7 +35,7 @@ class NpuEmulatorRunner:
 
     def _receive(self) -> np.ndarray:
         assert self._child.stdout is not None
-        y = _read(self._child.stdout)
+        y = read_frame(self._child.stdout)
         if y is None:
             code = self._child.wait()
             raise RuntimeError(f"the HTP emulator stopped on {self.path.name} (exit {code})")
@@ -45,12 +45,12 @@ class NpuEmulatorRunner:
         if x.ndim != 4 or x.shape[:2] != (1, 3) or tuple(x.shape[2:]) != self.input_size:
             raise ValueError(f"{self.path.name} takes (1, 3, {self.input_size[0]}, {self.input_size[1]}), got {x.shape}")
         assert self._child.stdin is not None
-        _write(self._child.stdin, np.ascontiguousarray(x.transpose(0, 2, 3, 1), dtype=np.float32))
+        write_frame(self._child.stdin, np.ascontiguousarray(x.transpose(0, 2, 3, 1), dtype=np.float32))
         return np.ascontiguousarray(self._receive().transpose(0, 3, 1, 2))
 
     def close(self) -> None:
         """Ends the emulator process (also when the runner is garbage-collected)."""
-        if self._child.poll() is None:
+        if getattr(self, "_child", None) is not None and self._child.poll() is None:
             assert self._child.stdin is not None
             self._child.stdin.close()
             try:

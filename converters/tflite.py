@@ -34,6 +34,7 @@ import numpy as np
 
 from . import INPUT_NAME, OUTPUT_NAME
 from .onnx2tf_offline import offline
+from .tflite_requantize import untie_concatenations
 from .tflite_tensors import ActivationProbe
 
 #: Integer I/O types for the int8 file (``float`` keeps float32 I/O with QUANTIZE/DEQUANTIZE edges).
@@ -49,6 +50,8 @@ DELEGATE_OPS = frozenset({
 #: Ops no delegate-ready graph may hold, whatever its size.
 FORBIDDEN_DYNAMIC = frozenset({"TRANSPOSE"})
 MAX_RANK = 4
+#: Tensor types (schema ``TensorType``) of an integer requantization: INT8, UINT8, INT16.
+_INTEGER_TYPES = frozenset({9, 3, 7})
 
 #: Calibrated ranges of CONCATENATION outputs are narrowed by this factor. int8 ties every
 #: concatenation to one scale shared by its inputs, and concatenations that share an input or
@@ -222,7 +225,7 @@ def quantize_int8(
 
 
 def _same_scale_concats(concat_ops) -> list[set[int]]:
-    """Concatenation outputs that int8 ties to one scale: linked by a shared input or by feeding one another."""
+    """Concatenation outputs the MLIR quantizer ties to one grid: linked by a shared input or by feeding one another."""
     groups: list[tuple[set[int], set[int]]] = []  # (all tensors touched, outputs)
     for op in concat_ops:
         touched, outputs = {int(i) for i in op.inputs} | {int(op.outputs[0])}, {int(op.outputs[0])}
@@ -234,25 +237,40 @@ def _same_scale_concats(concat_ops) -> list[set[int]]:
     return [outputs for _, outputs in groups if len(outputs) > 1]
 
 
+def _tied(model, ranges: dict[int, tuple[float, float]]) -> dict[int, tuple[float, float]]:
+    """``ranges`` with each group of concatenations the quantizer ties on the union of their ranges.
+
+    What the quantizer is given: on tied ranges it propagates one grid through each group and
+    inserts nothing mid-graph; :func:`~converters.tflite_requantize.untie_concatenations` then
+    puts each tensor back on its own range.
+    """
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    concat_ops = [op for op in model.subgraphs[0].operators
+                  if flatbuffer_utils.opcode_to_name(model, op.opcodeIndex) == "CONCATENATION"]
+    tied = dict(ranges)
+    for group in _same_scale_concats(concat_ops):
+        lo, hi = min(ranges[o][0] for o in group), max(ranges[o][1] for o in group)
+        tied.update({o: (lo, hi) for o in group})
+    return tied
+
+
 def quantized_ranges(model, stats: ActivationStats) -> dict[int, tuple[float, float]]:
     """The (min, max) each activation tensor of ``model`` (a flatbuffer object) is quantized over.
 
-    The input and the clamp chain are pinned to [0, 1]; concatenations that int8 ties to one
-    scale share the union of their ranges, narrowed by :data:`CONCAT_RANGE`; every range
-    contains 0 (an int8 zero point must be representable).
+    The input and the clamp chain are pinned to [0, 1]; concatenation outputs are narrowed by
+    :data:`CONCAT_RANGE`; every other tensor keeps its calibrated range (concatenation inputs too:
+    :mod:`converters.tflite_requantize` requantizes them onto the concatenation's grid); every
+    range contains 0 (an int8 zero point must be representable).
     """
     from tensorflow.lite.tools import flatbuffer_utils
 
     sg = model.subgraphs[0]
     pinned = _clamp_chain(model) | {int(sg.inputs[0])}
-    concat_ops = [op for op in sg.operators if flatbuffer_utils.opcode_to_name(model, op.opcodeIndex) == "CONCATENATION"]
-    concat = {int(op.outputs[0]) for op in concat_ops}
-    ranges = dict(stats.ranges)
-    for group in _same_scale_concats(concat_ops):
-        lo, hi = min(ranges[o][0] for o in group), max(ranges[o][1] for o in group)
-        ranges.update({o: (lo, hi) for o in group})
+    concat = {int(op.outputs[0]) for op in sg.operators
+              if flatbuffer_utils.opcode_to_name(model, op.opcodeIndex) == "CONCATENATION"}
     out = {}
-    for i, (lo, hi) in ranges.items():
+    for i, (lo, hi) in stats.ranges.items():
         if i in pinned:
             lo, hi = 0.0, 1.0
         elif i in concat:
@@ -273,8 +291,9 @@ def quantize_from_stats(
     model = flatbuffer_utils.convert_bytearray_to_object(float_model)
     if bias_correction and per_channel:
         _correct_biases(model, stats)
+    ranges = quantized_ranges(model, stats)
     sg = model.subgraphs[0]
-    for i, (lo, hi) in quantized_ranges(model, stats).items():
+    for i, (lo, hi) in _tied(model, ranges).items():
         params = schema.QuantizationParametersT()
         params.min, params.max = [lo], [hi]
         sg.tensors[i].quantization = params
@@ -286,7 +305,9 @@ def quantize_from_stats(
     quantized = mlir_quantize(
         calibrated, disable_per_channel=not per_channel, input_data_type=dtype, output_data_type=dtype
     )
-    return bytes(quantized)
+    int8 = flatbuffer_utils.convert_bytearray_to_object(bytes(quantized))
+    untie_concatenations(int8, {sg.tensors[i].name: r for i, r in ranges.items()})
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(int8))
 
 
 @dataclass
@@ -298,7 +319,8 @@ class GraphSummary:
     dynamic: bool = False
     inputs: list[dict] = field(default_factory=list)
     outputs: list[dict] = field(default_factory=list)
-    internal_quantize: int = 0  # QUANTIZE/DEQUANTIZE of activations away from the graph's edges
+    internal_quantize: int = 0  # float <-> integer QUANTIZE/DEQUANTIZE of activations away from the graph's edges
+    requantize: int = 0  # QUANTIZE int8 -> int8 (concatenation inputs moved onto the concatenation's grid)
     non_constant_dequantize: int = 0
 
 
@@ -322,7 +344,11 @@ def summarize(model_bytes: bytes) -> GraphSummary:
                 constant = data is not None and len(data) > 0  # float16 weights in an fp16 file
                 if name == "DEQUANTIZE" and not constant:
                     summary.non_constant_dequantize += 1
-                if not constant and not ({int(i) for i in op.inputs} | {int(o) for o in op.outputs}) & edges:
+                if constant or ({int(i) for i in op.inputs} | {int(o) for o in op.outputs}) & edges:
+                    continue
+                if name == "QUANTIZE" and {sg.tensors[int(t)].type for t in (*op.inputs, *op.outputs)} <= _INTEGER_TYPES:
+                    summary.requantize += 1
+                else:
                     summary.internal_quantize += 1
     interpreter = Interpreter(model_content=model_bytes)
     for key, details in (("inputs", interpreter.get_input_details()), ("outputs", interpreter.get_output_details())):
@@ -343,14 +369,15 @@ def delegate_violations(summary: GraphSummary, precision: str) -> list[str]:
     """Why a file is not delegate-ready; empty when it is.
 
     Static size: only :data:`DELEGATE_OPS`, plus float16 weight DEQUANTIZE (fp16) or
-    QUANTIZE/DEQUANTIZE at the input and output (int8). Dynamic size: no TRANSPOSE. Always: no
-    tensor above rank 4 and no (de)quantization of activations inside the graph.
+    QUANTIZE/DEQUANTIZE at the input and output and int8 -> int8 requantizing QUANTIZE (int8).
+    Dynamic size: no TRANSPOSE. Always: no tensor above rank 4 and no conversion of activations
+    between float and integer inside the graph.
     """
     problems = []
     if summary.max_rank > MAX_RANK:
         problems.append(f"a tensor of rank {summary.max_rank}")
     if summary.internal_quantize:
-        problems.append(f"{summary.internal_quantize} QUANTIZE/DEQUANTIZE inside the graph")
+        problems.append(f"{summary.internal_quantize} float <-> integer QUANTIZE/DEQUANTIZE inside the graph")
     allowed = set(DELEGATE_OPS)
     if precision == "fp16":
         allowed.add("DEQUANTIZE")

@@ -18,7 +18,11 @@ Two kinds of file, two rules (integers only, so every language gives the same an
   smallest side that covers it is ``side(L, n) = ceil((L + 2*overlap*(n-1)) / n)`` (``L`` for
   ``n = 1``). Over every ``n_y`` (rows of tiles) the fewest columns ``n_x`` whose tile fits
   ``max_area`` LR pixels is taken in closed form; the pair computing the fewest pixels wins, ties
-  to fewer tiles, then to the smaller ``n_y``.
+  to fewer tiles, then to the smaller ``n_y``. Taking the fewest columns is optimal while they
+  number at most ``2*overlap + 1`` (49 at the shipped overlap): one more column costs ``2*overlap``
+  pixels a row and saves at most the side's rounding, under one pixel per tile. Past that, more
+  and narrower tiles could save a little; the rule keeps the fewest there too, by definition
+  (tests/test_tile_shape.py checks it against brute force within the bound).
 
 What bounds a free shape is memory (:func:`max_tile_area`, written into a resizable file's sidecar
 as ``tiling.max_tile_area``); what the fixed shapes are is :data:`SHIPPED_SHAPES`, the input

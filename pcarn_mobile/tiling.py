@@ -104,8 +104,8 @@ def upscale_array(
     if runner.input_size is not None and (h < th or w < tw):
         padded = np.pad(img, ((0, max(th - h, 0)), (0, max(tw - w, 0)), (0, 0)), mode="edge")
         return upscale_array(runner, padded, tile, overlap, progress)[: s * h, : s * w]
-    for side in (th, tw):
-        if side <= 2 * overlap and (h > side or w > side):
+    for side, length in ((th, h), (tw, w)):  # per axis: a short side is fine where one tile spans the image
+        if side <= 2 * overlap and length > side:
             raise ValueError(f"tile side {side} must exceed twice the overlap ({overlap}); use a larger tile")
     out = np.empty((s * h, s * w, 3), dtype=np.float32)
     tiles = list(_tiles(h, w, th, tw, overlap))

@@ -17,6 +17,7 @@ Everything skips with one reason where the toolchain is absent.
 """
 from __future__ import annotations
 
+import json
 from itertools import product
 
 import numpy as np
@@ -56,10 +57,15 @@ def test_package_builds_with_swift6_without_a_warning_and_its_xctests_pass(core,
     assert run.failures == 0 and run.executed >= {"PCARNCore": 40, "CoreMLBench": 5}[name], run.output[-2000:]
 
 
-def test_build_failures_and_warnings_are_caught(core) -> None:
-    """The warning scan sees what the compiler prints; -warnings-as-errors turns each into a failure."""
-    assert swift.Build("x", "/", "a.swift:1:1: warning: var never mutated\nBuild complete!").warnings
+def test_a_warning_or_a_concurrency_error_fails_the_build(core) -> None:
+    """What "0 warnings" rests on: -warnings-as-errors fails on a warning, and Swift 6 mode rejects a data race."""
     assert "-warnings-as-errors" in swift.BUILD_FLAGS
+    status, said = core.typecheck("func f() -> Int { var x = 1; return x }\n")
+    assert status != 0 and "never mutated" in said
+    status, said = core.typecheck("final class Box { var n = 0 }\nenum Holder { static let shared = Box() }\n")
+    assert status != 0 and "not concurrency-safe" in said, said
+    assert core.typecheck("let fine = 1\n")[0] == 0
+    assert swift.Build("x", "/", "a.swift:1:1: warning: var never mutated\nBuild complete!").warnings
 
 
 # --- tile shape and plan ----------------------------------------------------------------------------
@@ -70,9 +76,10 @@ SIZES = [(1, 1), (1, 300), (300, 1), (16, 16), (37, 53), (128, 128), (129, 128),
          (540, 960), (720, 1280), (1000, 750), (3024, 4032), (3000, 4000)]
 #: Candidate lists of fixed shapes: the Android files' static 128x128, the Core ML fixed and
 #: enumerated packages', a fixed shape too small to step with 24 px of overlap.
-FIXED = [[[128, 128]], [[128, 128], [180, 320], [256, 256]], [[256, 256], [512, 512]], [[48, 48]], [[48, 48], [96, 96]]]
-#: Free-shape areas: the default (512 * 512), a tight budget and a mid one.
-AREAS = [512 * 512, 128 * 128, 300 * 300]
+FIXED = [[[128, 128]], [list(s) for s in tile_shape.SHIPPED_SHAPES], [[128, 128], [180, 320], [256, 256]],
+         [[256, 256], [512, 512]], [[48, 48]], [[48, 48], [96, 96]]]
+#: Free-shape areas: the default, the largest figure per scale and precision, others.
+AREAS = sorted({tile_shape.DEFAULT_MAX_TILE_AREA, tile_shape.max_tile_area(2, "int8"), 512 * 512, 128 * 128})
 
 
 def _cases() -> list[dict]:
@@ -91,9 +98,9 @@ def _python(case: dict) -> dict:
         else:
             shape = tile_shape.best_free_shape(h, w, o, case["max_area"])
             padded = (h, w)
-        # upscale_array's refusal, per tile side (so a free shape thinner than both overlaps, which
-        # best_free_shape can return for a photo that thin, is refused by the plan).
-        if any(side <= 2 * o and (padded[0] > side or padded[1] > side) for side in shape):
+        # upscale_array's refusal, per axis (the tiles engineer's tiling.py: a short side is fine
+        # where one tile spans that axis); tests/test_tile_shape.py holds upscale_array to it.
+        if any(side <= 2 * o and length > side for side, length in zip(shape, padded)):
             raise ValueError(f"tile side must exceed twice the overlap ({o})")
         tiles = list(_tiles(*padded, *shape, o))
     except ValueError as e:
@@ -136,8 +143,7 @@ def test_upscale_array_runs_the_ios_plan(core, height: int, width: int) -> None:
 
 
 def test_default_max_tile_area_is_pythons(core) -> None:
-    expected = getattr(tile_shape, "DEFAULT_MAX_TILE_AREA", 512 * 512)  # mirrored until Python defines it
-    assert core.default_max_tile_area() == expected
+    assert core.default_max_tile_area() == tile_shape.DEFAULT_MAX_TILE_AREA
 
 
 # --- the app's choice per Core ML package and compute unit -----------------------------------------
@@ -148,6 +154,7 @@ ANE = {"cpuAndNeuralEngine", "all"}
 #: fixed 128x128 and enumerated sizes.
 PACKAGES = [{"kind": "range", "range": [16, 512], "default": [128, 128]},
             {"kind": "fixed", "sizes": [[128, 128]], "default": [128, 128]},
+            {"kind": "enumerated", "sizes": [list(s) for s in tile_shape.SHIPPED_SHAPES], "default": [128, 128]},
             {"kind": "enumerated", "sizes": [[128, 128], [180, 320], [270, 480]], "default": [128, 128]}]
 
 
@@ -164,8 +171,9 @@ def test_the_neural_engine_gets_only_precompiled_shapes_and_cpu_gpu_the_fewest_p
         elif min(h, w) > 2 * OVERLAP:
             lo, hi = case["range"]
             assert ios["sizing"] == "flexible", case
-            assert all(lo <= side <= hi for side in ios["tile"]) and ios["tile"][0] * ios["tile"][1] <= 512 * 512, case
-            assert ios["computed"] == _fewest_in_box(h, w, hi, 512 * 512), case
+            area = tile_shape.DEFAULT_MAX_TILE_AREA
+            assert all(lo <= side <= hi for side in ios["tile"]) and ios["tile"][0] * ios["tile"][1] <= area, case
+            assert ios["computed"] == _fewest_in_box(h, w, hi, area), case
         th, tw = ios["tile"]
         python = list(_tiles(*ios["padded"], th, tw, OVERLAP))
         assert [(r[0], c[0]) for r, c in product(ios["rows"], ios["columns"])] == [(y, x) for y, x, _, _ in python]
@@ -184,9 +192,11 @@ def _fewest_in_box(height: int, width: int, max_side: int, max_area: int) -> int
 
 
 def test_the_three_frames_compute_at_most_1_3x_on_cpu_with_the_range_package(core) -> None:
-    frames = [(180, 320), (540, 960), (3000, 4000)]  # 720p x4, 1080p x2, 12 MP x2 (LR)
-    cases = [{"height": h, "width": w, "overlap": OVERLAP, "unit": "cpuOnly", **PACKAGES[0]} for h, w in frames]
-    for (h, w), ios in zip(frames, core.package_plans(cases)):
+    """Issue 24's target for CPU and GPU, with the max_tile_area the exporter writes for an fp16 package."""
+    frames = [(180, 320, 4), (540, 960, 2), (3000, 4000, 2)]  # 720p x4, 1080p x2, 12 MP x2 (LR)
+    cases = [{"height": h, "width": w, "overlap": OVERLAP, "unit": "cpuOnly", **PACKAGES[0],
+              "max_area": tile_shape.max_tile_area(s, "fp16")} for h, w, s in frames]
+    for (h, w, _), ios in zip(frames, core.package_plans(cases)):
         assert ios["computed"] / (h * w) <= 1.3, (h, w, ios["tile"], ios["computed"] / (h * w))
 
 
@@ -254,3 +264,30 @@ def test_an_image_io_packages_pixels_are_upscale_images(core, tmp_path) -> None:
     assert np.array_equal(raw, np.floor(raw)) and raw.min() >= 0 and raw.max() <= 255 and np.ptp(raw) > 10
     pixels = core.quantize(raw[0].transpose(1, 2, 0), "image")
     np.testing.assert_array_equal(pixels, upscale_image(load_runner(tmp_path / "tiny.mlpackage"), crop))
+
+
+def test_upscale_coreml_cuts_the_photo_as_the_app_does_on_cpu_and_gpu(core) -> None:
+    """Issue 26: ``upscale --coreml`` (pcarn_mobile.app_tiles, from the sidecar) gives the tile shape the
+    app's core gives for the same sidecar on CPU/GPU compute units (the Linux evaluator runs no Neural
+    Engine: on ``all`` the app keeps to the package's precompiled shapes instead). Where app_tiles
+    refuses (a free shape outside the package's range) the app cuts within the range; not compared."""
+    from pcarn_mobile.app_tiles import app_tile_shape
+    from pcarn_mobile.errors import UserError
+
+    fixture = swift.PACKAGES["PCARNCore"] / "Tests" / "PCARNCoreTests" / "Fixtures" / "pcarn_m_g4_x4_dyn_fp16.mlpackage.json"
+    sidecar = json.loads(fixture.read_text())
+    sidecar["tiling"]["max_tile_area"] = tile_shape.max_tile_area(4, "fp16")
+    lo, hi = sidecar["input"]["size_range"]
+    sizes = [(h, w) for h, w in SIZES if min(h, w) >= lo]
+    cases = [{"height": h, "width": w, "overlap": sidecar["tiling"]["overlap"], "unit": unit, "kind": "range",
+              "range": [lo, hi], "default": [128, 128], "max_area": sidecar["tiling"]["max_tile_area"]}
+             for (h, w), unit in product(sizes, ["cpuOnly", "cpuAndGPU"])]
+    compared = 0
+    for case, ios in zip(cases, core.package_plans(cases)):
+        try:
+            python = app_tile_shape(sidecar, case["height"], case["width"])
+        except UserError:
+            continue
+        assert list(python) == ios["tile"], case
+        compared += 1
+    assert compared >= len(cases) // 2

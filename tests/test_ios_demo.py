@@ -279,20 +279,10 @@ def test_coding_keys_live_in_the_two_contract_files() -> None:
 def test_every_sidecar_key_read_is_in_the_sidecar_schema() -> None:
     schema = json.loads(SIDECAR_SCHEMA.read_text())
     types = SwiftTypes(CORE / "Sidecar.swift")
-    problems = _check_type(types, "Sidecar", schema, schema, "sidecar")
-    # Agreed in TEAM.md for schema version 2, added to the schema by the tiles engineer: allowed
-    # while that schema is not merged, checked like every other key once it is.
-    pending = {"sidecar.tiling.max_tile_area"} - _schema_keys(schema)
-    assert [p for p in problems if not any(f"'{k}'" in p for k in pending)] == []
+    assert _check_type(types, "Sidecar", schema, schema, "sidecar") == []
     versions = re.search(r"static let supportedSchemaVersions = (\d+)\.\.\.(\d+)", (CORE / "Sidecar.swift").read_text())
     assert versions and int(versions[2]) == 2, "the app reads sidecar schema version 2"
     assert int(versions[1]) <= schema["properties"]["schema_version"]["const"] <= int(versions[2])
-
-
-def _schema_keys(schema: dict) -> set[str]:
-    """Dotted key paths the sidecar schema defines (for the pending-key allowance above)."""
-    tiling = properties(schema["properties"]["tiling"], schema)
-    return {f"sidecar.tiling.{k}" for k in tiling}
 
 
 def test_every_latency_key_written_is_in_the_latency_schema() -> None:
@@ -307,10 +297,7 @@ def test_the_key_check_catches_a_wrong_key_or_value(tmp_path: Path) -> None:
         edited = tmp_path / f"{name}.swift"
         edited.write_text((CORE / f"{name}.swift").read_text().replace(old, new))
         schema = json.loads(schema_path.read_text())
-        pending = {"'doc.tiling.max_tile_area'"} if name == "Sidecar" and \
-            "sidecar.tiling.max_tile_area" not in _schema_keys(schema) else set()
-        return [p for p in _check_type(SwiftTypes(edited, *others), name, schema, schema, "doc")
-                if not any(k in p for k in pending)]
+        return _check_type(SwiftTypes(edited, *others), name, schema, schema, "doc")
 
     assert check("Sidecar", SIDECAR_SCHEMA, 'sizeRange = "size_range"', 'sizeRange = "sizeRange"') == [
         "Tensor.sizeRange: key 'doc.input.sizeRange' is not in the schema",

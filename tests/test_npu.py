@@ -111,3 +111,15 @@ def test_sigterm_during_compile_stops_the_compiler_and_leaves_nothing(run, tmp_p
     assert child.returncode == 128 + signal.SIGTERM and "Traceback" not in err
     time.sleep(1)  # nothing keeps writing after the exit
     assert list(scratch.iterdir()) == []
+
+
+def test_the_npu_schema_can_fail(run):
+    """The npu section's keys are required, its source file has no folder, and version 1 is not this version."""
+    from pcarn_mobile.export.sidecar import schema_errors
+
+    _, out = run
+    meta = json.loads((out / (COMPILED + ".json")).read_text())
+    assert schema_errors(meta) == []
+    assert schema_errors({**meta, "npu": {k: v for k, v in meta["npu"].items() if k != "ops_on_reference_kernels"}})
+    assert schema_errors({**meta, "npu": {**meta["npu"], "source_file": "/home/me/x.tflite"}})
+    assert schema_errors({**meta, "schema_version": 1})

@@ -6,8 +6,10 @@
 # the repository; idempotent (`.complete` is written last). benchmarks/appcores/swift.py builds and
 # tests the packages inside this root.
 #
-# /proc, /sys, /dev and /dev/pts are bind-mounted into the root only while apt runs in it, and
-# unmounted on every exit path; the temporary root is never removed while anything is mounted in it.
+# /proc, /sys, /dev and /dev/pts are bind-mounted into the root only while apt runs in it, each time
+# in a private mount namespace (unshare --mount): the kernel drops them when that command ends, on
+# any exit path, and nothing is mounted on the host. The temporary root is never removed while
+# anything is mounted in it.
 set -euo pipefail
 
 CACHE="${PCARN_TOOLCHAINS:-$HOME/.cache/pcarn-mobile}"
@@ -48,24 +50,11 @@ fi
 mkdir -p "$CACHE"
 TMP="$(mktemp -d "$CACHE/swift.tmp.XXXXXX")"
 ROOT="$TMP/root"
-MOUNTS=(proc sys dev dev/pts)
-
-unmount_all() {
-  local i m
-  for ((i = ${#MOUNTS[@]} - 1; i >= 0; i--)); do
-    m="$ROOT/${MOUNTS[$i]}"
-    if mountpoint -q "$m" 2>/dev/null; then
-      umount "$m" || umount -l "$m"
-    fi
-  done
-}
-
 still_mounted() {
   grep -qF " $TMP/" /proc/self/mounts
 }
 
 cleanup() {
-  unmount_all
   if still_mounted; then
     echo "toolchains/swift.sh: something is still mounted under $TMP; left in place, not removed" >&2
   else
@@ -73,18 +62,20 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
 
 echo "swift: debootstrap trixie from $MIRROR" >&2
 debootstrap --variant=minbase trixie "$ROOT" "$MIRROR" >"$TMP/debootstrap.log" 2>&1 \
   || { tail -n 20 "$TMP/debootstrap.log" >&2; exit 1; }
 
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
-for m in "${MOUNTS[@]}"; do
-  mount --bind "/$m" "$ROOT/$m"
-done
 
+# Runs a command in the root with /proc, /sys, /dev and /dev/pts bound, in its own mount namespace.
 in_root() {
-  DEBIAN_FRONTEND=noninteractive chroot "$ROOT" "$@"
+  DEBIAN_FRONTEND=noninteractive unshare --mount --propagation private bash -c '
+    root=$1; shift
+    for m in proc sys dev dev/pts; do mount --bind "/$m" "$root/$m" || exit 1; done
+    exec chroot "$root" "$@"' in_root "$ROOT" "$@"
 }
 echo "swift: apt-get install swiftlang libc6-dev in the root" >&2
 in_root apt-get update -qq
@@ -92,7 +83,6 @@ in_root apt-get install -y --no-install-recommends swiftlang libc6-dev >"$TMP/ap
   || { tail -n 20 "$TMP/apt.log" >&2; exit 1; }
 in_root apt-get clean
 VERSION="$(in_root swift --version 2>&1 | head -n 1)"
-unmount_all
 echo "$VERSION" > "$TMP/VERSION"
 echo "swift: $VERSION" >&2
 

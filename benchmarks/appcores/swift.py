@@ -160,6 +160,16 @@ def test(name: str = "PCARNCore") -> TestRun:
     return TestRun(done.stdout.decode(errors="replace"), done.returncode)
 
 
+def typecheck(source: str) -> tuple[int, str]:
+    """``swiftc -typecheck -swift-version 6`` with :data:`BUILD_FLAGS`' warnings-as-errors on one file:
+    (exit status, diagnostics). The suite uses it to show that a warning fails the build."""
+    _require()
+    with _exchange() as (outside, inside):
+        (outside / "probe.swift").write_text(source)
+        done = _in_root(f"swiftc -typecheck -swift-version 6 -warnings-as-errors {inside}/probe.swift 2>&1")
+    return done.returncode, done.stdout.decode(errors="replace")
+
+
 def _check(args: str, request: dict[str, Any] | None = None) -> dict[str, Any]:
     built = build("PCARNCore")
     stdin = json.dumps(request).encode() if request is not None else None

@@ -55,13 +55,17 @@ def export(socs: tuple[str, ...], artifacts: list[Artifact], workdir: Path, log_
     scratch = workdir / "npu-scratch"
     scratch.mkdir()
     compiled, failures = [], []
+    floats = [a.path.name for a in artifacts if a.fmt.name == "tflite" and a.precision != "int8"]
+    if floats:
+        log.info("--npu compiles the int8 file only (the Hexagon NPU would run %s as fp16)", ", ".join(floats))
     for a in filter(eligible, artifacts):
         shaped, rewritten = split_grouped_convs(a.path.read_bytes())
         source = scratch / a.path.name
         write_bytes(source, shaped)
         results = compile_file(source, socs, scratch, log_path)
         for r in results:
-            timings[f"npu: {a.path.name} -> {r.soc}"] = float(r.facts.get("compile_seconds") or 0.0)
+            if "compile_seconds" in r.facts:
+                timings[f"npu: {a.path.name} -> {r.soc}"] = r.facts["compile_seconds"]
             if not r.ok:
                 failures.append({"file": a.path.name, "soc": r.soc, "error": r.error})
                 log.warning("NPU compile of %s for %s failed: %s", a.path.name, r.soc, r.error)

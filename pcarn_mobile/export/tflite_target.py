@@ -84,7 +84,7 @@ def _artifact(job: Job, size: tuple[int, int] | None, precision: str, data: byte
     problems = delegate_violations(summary, precision)
     graph = {
         "ops": dict(sorted(summary.ops.items())), "max_rank": summary.max_rank,
-        "internal_requantize": summary.internal_quantize, "delegate_ready": not problems, "problems": problems,
+        "internal_requantize": summary.requantize, "delegate_ready": not problems, "problems": problems,
         "signature": "serving_default", "shaping": shaping,
     }
     tensors = [{**t, "range": UNIT_RANGE} for t in (summary.inputs[0], summary.outputs[0])]

@@ -6,7 +6,7 @@ import UniformTypeIdentifiers
 
 /// A picked photo: its encoded bytes, upright size and an on-screen preview. The full-size decode
 /// waits for a run, after the size has passed the output budget.
-nonisolated struct Photo: Sendable {
+nonisolated struct Photo: @unchecked Sendable {  // Data and an immutable CGImage, never mutated
     let data: Data
     let width: Int
     let height: Int

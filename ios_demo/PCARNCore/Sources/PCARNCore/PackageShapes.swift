@@ -65,12 +65,6 @@ public struct PackageShapes: Equatable, Sendable {
         let (paddedHeight, paddedWidth) = (max(height, range.lowerBound), max(width, range.lowerBound))
         let shape = try TileShapes.bestFree(height: paddedHeight, width: paddedWidth, overlap: overlap,
                                             maxArea: maxTileArea, maxSide: range.upperBound)
-        let free = TileSizing.flexible(height: shape.height, width: shape.width, minimumSide: range.lowerBound)
-        // A photo thinner than both overlaps gets a free side `upscale_array` refuses to tile with
-        // (its side check is per tile side, not per axis): such a photo runs at the default shape.
-        guard (try? TilePlan(height: height, width: width, sizing: free, overlap: overlap)) != nil else {
-            return .fixed(height: defaultShape.height, width: defaultShape.width)
-        }
-        return free
+        return .flexible(height: shape.height, width: shape.width, minimumSide: range.lowerBound)
     }
 }

@@ -88,9 +88,10 @@ public struct TilePlan: Equatable, Sendable {
         self.width = width
         paddedHeight = max(height, minimum.height)
         paddedWidth = max(width, minimum.width)
-        // The same refusal as upscale_array: a tile no wider than both overlaps keeps nothing.
-        for side in [tile.height, tile.width]
-        where side <= 2 * overlap && (paddedHeight > side || paddedWidth > side) {
+        // The same refusal as upscale_array, per axis: a tile no longer than both overlaps keeps
+        // nothing where the image needs several tiles along that axis (one tile spanning it is fine).
+        for (side, length) in [(tile.height, paddedHeight), (tile.width, paddedWidth)]
+        where side <= 2 * overlap && length > side {
             throw TilePlanError.tileTooSmall(side: side, overlap: overlap)
         }
         tileHeight = min(tile.height, paddedHeight)

@@ -36,10 +36,10 @@ public enum TileShapeError: LocalizedError, Equatable {
 }
 
 public enum TileShapes {
-    /// The most LR pixels one tile may have where a sidecar gives no `tiling.max_tile_area`
-    /// (`pcarn_mobile.tile_shape.DEFAULT_MAX_TILE_AREA`; 512 * 512 until Python defines it, and
-    /// the suite compares the two once it does).
-    public static let defaultMaxTileArea = 512 * 512
+    /// The most LR pixels one tile may have where a sidecar gives no `tiling.max_tile_area` (files
+    /// written before it): `pcarn_mobile.tile_shape.DEFAULT_MAX_TILE_AREA`, the smallest area of any
+    /// scale and precision; the suite compares the two.
+    public static let defaultMaxTileArea = 105_961
 
     /// Tiles of side `tile` along an axis of `length`: `upscale_array`'s count (1 if it fits,
     /// edge-padded). Nil where the tile cannot step (side not above twice the overlap).

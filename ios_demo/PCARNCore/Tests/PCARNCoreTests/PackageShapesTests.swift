@@ -22,7 +22,7 @@ final class PackageShapesTests: XCTestCase {
     func testARangePackageOnCPUOrGPUTakesTheFreeShape() throws {
         for unit in [ComputeUnit.cpuOnly, .cpuAndGPU] {
             XCTAssertEqual(try sizing(range, 180, 320, unit), .flexible(height: 180, width: 320, minimumSide: 16))
-            let photo = try sizing(range, 3024, 4032, unit)
+            let photo = try sizing(range, 3024, 4032, unit, area: 512 * 512)
             let plan = try TilePlan(height: 3024, width: 4032, sizing: photo, overlap: 24)
             XCTAssertLessThan(Double(plan.computedPixels) / Double(3024 * 4032), 1.3, "\(photo)")
         }
@@ -38,11 +38,16 @@ final class PackageShapesTests: XCTestCase {
         XCTAssertEqual(plan.columns.last?.keptUpper, 5000)
     }
 
-    func testAPhotoThinnerThanBothOverlapsRunsAtTheDefaultShape() throws {
-        // upscale_array refuses a 16-px tile side with 24 px of overlap once the photo is wider than
-        // it; the default 128x128, edge-padded, is what it runs.
-        XCTAssertEqual(try sizing(range, 1, 5000, .cpuOnly), .fixed(height: 128, width: 128))
-        XCTAssertEqual(try sizing(range, 40, 40, .cpuOnly), .flexible(height: 40, width: 40, minimumSide: 16))
+    func testAPhotoThinnerThanBothOverlapsIsOneBandPaddedToTheMinimum() throws {
+        // A 16-px tile side is fine where one tile spans that axis (upscale_array checks per axis).
+        let sizing = try sizing(range, 1, 5000, .cpuOnly)
+        guard case let .flexible(height, width, minimum) = sizing else { return XCTFail("\(sizing)") }
+        XCTAssertEqual([height, minimum], [16, 16])
+        XCTAssertLessThanOrEqual(width, 512)
+        let plan = try TilePlan(height: 1, width: 5000, sizing: sizing, overlap: 24)
+        XCTAssertEqual(plan.rows.count, 1)
+        XCTAssertEqual(plan.columns.last?.keptUpper, 5000)
+        XCTAssertEqual(try self.sizing(range, 40, 40, .cpuOnly), .flexible(height: 40, width: 40, minimumSide: 16))
     }
 
     func testTheSidecarsMaxTileAreaBoundsTheFreeShape() throws {

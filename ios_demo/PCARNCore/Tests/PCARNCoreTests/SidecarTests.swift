@@ -36,7 +36,8 @@ final class SidecarTests: XCTestCase {
         XCTAssertEqual(decoded.parity.verdict, "OK")
         XCTAssertNil(decoded.unsupportedReason)
         XCTAssertEqual(decoded.shapes, .range(16...512))
-        XCTAssertNil(decoded.tiling.maxTileArea, "a version 1 sidecar")
+        XCTAssertEqual(decoded.schemaVersion, 2)
+        XCTAssertNil(decoded.tiling.maxTileArea, "written before tiling.max_tile_area")
         XCTAssertEqual(decoded.maxTileArea, TileShapes.defaultMaxTileArea)
     }
 
@@ -62,6 +63,11 @@ final class SidecarTests: XCTestCase {
         XCTAssertNil(enumerated.unsupportedReason, "the app reads version 2")
         XCTAssertEqual(enumerated.shapes, .enumerated([TileShape(height: 128, width: 128), TileShape(height: 180, width: 320)]))
         XCTAssertEqual(enumerated.maxTileArea, 90_000)
+    }
+
+    func testAVersion1SidecarStillRuns() throws {
+        let older = try sidecar(Self.flexible) { $0["schema_version"] = 1 }
+        XCTAssertNil(older.unsupportedReason)
     }
 
     func testASidecarWithoutAnyInputSizeIsRefused() throws {

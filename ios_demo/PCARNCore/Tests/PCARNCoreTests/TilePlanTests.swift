@@ -141,6 +141,10 @@ final class TilePlanTests: XCTestCase {
         }
         XCTAssertNoThrow(try TilePlan(height: 40, width: 40, sizing: .fixed(height: 48, width: 48), overlap: 24),
                          "an image that fits one tile needs no overlap")
+        XCTAssertNoThrow(try TilePlan(height: 16, width: 300, sizing: .flexible(height: 16, width: 256, minimumSide: 16),
+                                      overlap: 24), "a short side is fine along an axis one tile spans")
+        XCTAssertThrowsError(try TilePlan(height: 100, width: 300, sizing: .flexible(height: 40, width: 256, minimumSide: 16),
+                                          overlap: 24))
     }
 
     /// The Kotlin core's TilePlanTest: a stand-in network (3x3 box sum with zero padding, receptive

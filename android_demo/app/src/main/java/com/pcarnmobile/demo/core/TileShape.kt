@@ -18,10 +18,11 @@ package com.pcarnmobile.demo.core
  */
 object TileShape {
     /**
-     * `tiling.max_tile_area` for sidecars that lack it (older files): mirrors
-     * `pcarn_mobile.tile_shape.DEFAULT_MAX_TILE_AREA` (the suite compares the two).
+     * `tiling.max_tile_area` for resizable files whose sidecar lacks it (written before schema
+     * version 2): `pcarn_mobile.tile_shape.DEFAULT_MAX_TILE_AREA`, the smallest area of any scale
+     * and precision (the suite compares the two literals).
      */
-    const val DEFAULT_MAX_TILE_AREA = 512 * 512
+    const val DEFAULT_MAX_TILE_AREA = 105_961
 
     /** Tiles of side [tile] along an axis of [length]: `upscale_array`'s count (1 if it fits, edge-padded). */
     fun tilesAlong(length: Int, tile: Int, overlap: Int): Int {
