@@ -22,10 +22,10 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("benchmarks/appcores/swift.py", "/tmp/{self._dir.name}"): "a folder inside the Swift toolchain's own Debian root",
     ("tests/test_export_contract.py", "/home/me"): "a machine path the sidecar schema must refuse",
     ("tests/test_latency_schema.py", "/home/me"): "a machine path the latency schema must refuse",
-    ("tests/test_paths.py", "/work/shared"): "this test's own examples of a leak",
-    ("tests/test_paths.py", "/root/.cache"): "this test's own examples of a leak",
-    ("tests/test_paths.py", "/tmp/x.log"): "this test's own examples of a leak",
+    ("tests/test_npu.py", "/home/me"): "a machine path the sidecar schema must refuse",
 }
+#: This file: the patterns and examples above are the grep's own definition.
+SELF = "tests/test_paths.py"
 
 
 def leaks(text: str) -> list[str]:
@@ -44,6 +44,8 @@ def test_no_committed_file_holds_a_machine_path() -> None:
     found = []
     for name in filter(None, (f.decode() for f in files)):
         path = ROOT / name
+        if name == SELF:
+            continue
         if not path.is_file():
             continue
         data = path.read_bytes()
