@@ -11,13 +11,17 @@ from pathlib import Path
 from typing import Any
 
 from pcarn_mobile.errors import UserError
+from pcarn_mobile.export.sidecar import SCHEMA_VERSION
+
+#: Sidecar versions whose fields the harnesses read: 2 only added sections (``npu``) to 1.
+READABLE_VERSIONS: tuple[int, ...] = (1, SCHEMA_VERSION)
 
 #: Format -> (the name used in messages, the input layout its sidecar declares).
 FORMATS: dict[str, tuple[str, str]] = {"tflite": ("TFLite", "NHWC"), "onnx": ("ONNX", "NCHW")}
 
 
 def read_sidecar(path: Path, fmt: str) -> dict[str, Any]:
-    """``<path>.json`` of a ``fmt`` export, with the fields the harnesses read checked (schema v1)."""
+    """``<path>.json`` of a ``fmt`` export, with the fields the harnesses read checked (schema v1 or v2)."""
     label, layout = FORMATS[fmt]
     sidecar_path = path.with_name(path.name + ".json")
     if not sidecar_path.is_file():
@@ -26,7 +30,7 @@ def read_sidecar(path: Path, fmt: str) -> dict[str, Any]:
     try:
         sidecar = json.loads(sidecar_path.read_text())
         tensor = sidecar["input"]
-        valid = (sidecar["schema_version"] == 1 and sidecar["format"] == fmt and tensor["layout"] == layout
+        valid = (sidecar["schema_version"] in READABLE_VERSIONS and sidecar["format"] == fmt and tensor["layout"] == layout
                  and len(tensor["shape"]) == 4 and isinstance(tensor["name"], str)
                  and all(key in sidecar for key in ("precision", "variant", "scale", "groups")))
     except (ValueError, KeyError, TypeError):

@@ -8,8 +8,10 @@ Design choices, each because of what an iOS app needs:
 
 * Image I/O by default. The input is a ``ct.ImageType`` (RGB, ``scale=1/255``: coremltools puts
   that multiply into the program) and the output is an RGB ``ct.ImageType`` too: the wrapper
-  multiplies by 255 and clamps inside the model, so an app passes a ``CVPixelBuffer`` in and gets
-  one out with no glue code. ``image_io=False`` gives float32 multi-arrays instead.
+  multiplies by 255, clamps and rounds half up inside the model (``floor(x + 0.5)``, the rounding
+  of ``upscale_image``), so an app passes a ``CVPixelBuffer`` in and gets one out with no glue
+  code, and the whole-number values it hands Core ML's 8-bit conversion cannot be rounded another
+  way there. ``image_io=False`` gives float32 multi-arrays instead.
 * Shapes: one fixed size, enumerated sizes (each compiled ahead: the Neural Engine's fast path)
   or a bounded range (``ct.RangeDim``: any size in between, GPU/CPU).
 * fp16 compute precision by default (what the Neural Engine runs), fp32 on request.
@@ -99,14 +101,16 @@ class PackageInfo:
 
 
 class _ImageIO(nn.Module):
-    """x255 and clamp to [0, 255] after the model, so an image output carries pixel values."""
+    """x255, clamp to [0, 255] and round half up after the model, so an image output carries the
+    pixel values Python's ``upscale_image`` writes (a bare clamp leaves the rounding to Core ML's
+    conversion into the 8-bit buffer, which truncates or rounds as it likes)."""
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
         self.model = model
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.clamp(self.model(x) * 255.0, 0.0, 255.0)
+        return torch.floor(torch.clamp(self.model(x) * 255.0, 0.0, 255.0) + 0.5)
 
 
 def _target(min_ios: int):

@@ -165,6 +165,7 @@ OPS: dict[str, Callable[..., Any]] = {
     "minimum": lambda x, y: np.minimum(_f(x), _f(y)),
     "relu": lambda x: np.maximum(_f(x), 0.0),
     "clip": lambda x, alpha, beta: np.clip(_f(x), alpha, beta),
+    "floor": lambda x: np.floor(_f(x)),
     "cast": _cast,
     "identity": lambda x: x,
     "concat": _concat,
@@ -177,7 +178,7 @@ OPS: dict[str, Callable[..., Any]] = {
 
 #: Ops whose output is exactly representable in their inputs' dtype (selection, max, copy): rounding
 #: it again to float16 would change nothing, so it is skipped (saves ~half the conversions).
-_EXACT_OPS = {"relu", "clip", "concat", "pixel_shuffle", "identity", "maximum", "minimum"}
+_EXACT_OPS = {"relu", "clip", "floor", "concat", "pixel_shuffle", "identity", "maximum", "minimum"}
 
 #: Ops whose value is fixed by the package: computed once, when the package is loaded.
 _CONST_OPS = {"const", "constexpr_affine_dequantize", "constexpr_lut_to_dense", "constexpr_blockwise_shift_scale"}

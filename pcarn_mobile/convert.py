@@ -48,6 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
     tflite.add_argument("--int8-sensitivity", action="store_true",
                         help="also measure what each int8 activation and each conv's weights cost quantized alone "
                              "(Y-PSNR on --parity-data; minutes) and write it into the int8 sidecar's calibration")
+    tflite.add_argument("--npu", metavar="qualcomm:SOC,...",
+                        help="also compile the static int8 file for Qualcomm SoCs (e.g. qualcomm:SM8650,SM8750 or "
+                             "qualcomm:all), one <file>_qualcomm_<soc>.tflite each, parity on the HTP emulator "
+                             "(needs `make toolchain-npu`)")
     coreml = parser.add_argument_group("Core ML (--target coreml / all)")
     coreml.add_argument("--compress", action="append", metavar="LIST",
                         help=f"comma-separated and/or repeated: {', '.join(COMPRESSIONS)} (8-bit linear / 6-bit k-means "
@@ -63,6 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--parity-data", metavar="DIR",
                         help="evaluation set (paired *_HR/*_LR or HR-only): each file's Y-PSNR next to PyTorch's, "
                              "held to a drop limit per precision")
+    parser.add_argument("--parity-on", action="append", metavar="KERNELS",
+                        help="also check every TFLite file on: arm64 (LiteRT's aarch64 XNNPACK kernels under qemu, "
+                             "at an ARMv8.0 and an ARMv8.2 core; minutes; `make toolchain-arm64` installs it)")
+    parser.add_argument("--arm-time-limit", type=float, metavar="S",
+                        help="seconds one emulated ARM64 inference may take (default 600)")
     parser.add_argument("--expand-groups", action="store_true",
                         help="tflite/onnx: write grouped convs as dense block-diagonal ones (TFLite GPU delegate); "
                              "prints the cost")
@@ -103,8 +112,10 @@ def main(argv: list[str] | None = None) -> int:
         logger.propagate = True
     print(render_table(result.report))
     print(f"TensorFlow / coremltools messages: {result.log_path}")
-    if not result.ok:
-        failed = [f.path.name for f in result.files if f.verdict != "OK"]
+    for fail in result.report.get("npu_failures", []):
+        print(f"error: NPU compile of {fail['file']} for {fail['soc']} failed: {fail['error']} (the other files are written)")
+    failed = [f.path.name for f in result.files if f.verdict != "OK"]
+    if failed:
         print(f"PARITY MISMATCH: {', '.join(failed)} do not compute what PyTorch computes (kept under that name only)")
     return 0 if result.ok else 1
 

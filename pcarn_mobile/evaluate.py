@@ -9,28 +9,18 @@ runtimes' native messages then go to a temporary log, named only if something fa
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 from pathlib import Path
 from typing import Any
 
 from converters.runner import Runner
 
+from .artifacts import ARTIFACT_RUNNERS, check_artifact, load_artifact_runner
 from .data import EvalPair, load_eval_set
 from .errors import CliParser, UserError, run_cli
 from .evaluate_html import check_html_path
-from .filekind import COREML_PACKAGE, ONNX_MODEL, TFLITE_MODEL, other_than
 from .modelargs import add_model_args, add_tile_args, describe as describe_model, model_from_args, tiling_from_args
 from .native_log import quiet_native_stderr
-
-#: Artifact option -> (module whose ``load_runner(path)`` opens it, imported only when used;
-#: what :func:`~pcarn_mobile.filekind.describe` calls such a file).
-ARTIFACT_RUNNERS: dict[str, tuple[str, str]] = {
-    "tflite": ("converters.tflite_runner", TFLITE_MODEL),
-    "coreml": ("converters.coreml_runner", COREML_PACKAGE),
-    "onnx": ("converters.onnx_runner", ONNX_MODEL),
-}
-
 
 def build_parser() -> argparse.ArgumentParser:
     p = CliParser(
@@ -54,30 +44,6 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def check_artifact(kind: str, path: str) -> None:
-    """Refuses a path that cannot hold a ``kind`` artifact, judged by its first bytes (a Core ML
-    package: a folder with ``Manifest.json``), before the runtime that would load it is imported."""
-    if not Path(path).exists():
-        raise UserError(f"--{kind} {path}: not found")
-    expected = ARTIFACT_RUNNERS[kind][1]
-    found = other_than(path, expected)
-    if found is None:
-        return
-    if kind == "coreml":
-        found = "a folder without Manifest.json" if found == "a folder" else found
-        raise UserError(f"{path} is not {expected} (it is {found}); --coreml takes the .mlpackage folder")
-    raise UserError(f"{path} is not {expected} (it is {found})")
-
-
-def _artifact_runner(kind: str, path: str) -> Runner:
-    module_name = ARTIFACT_RUNNERS[kind][0]
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise UserError(f"--{kind} needs {module_name}, which cannot be imported here ({exc})") from None
-    return module.load_runner(path)
-
-
 def _score(runner: Runner, pairs: list[EvalPair], args: argparse.Namespace, outputs: dict | None) -> dict[str, Any]:
     from .evaluation import evaluate_runner  # torch: imported once the inputs have been checked
 
@@ -98,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     if artifact:
         kind, path = artifact
         with quiet_native_stderr(f"cannot evaluate {path}"):
-            runner = _artifact_runner(kind, path)
+            runner = load_artifact_runner(kind, path)
             if runner.scale != args.scale:
                 raise UserError(f"{path} upscales x{runner.scale}, but --scale {args.scale} was asked")
             scores = _score(runner, pairs, args, outputs)

@@ -18,13 +18,63 @@ Two kinds of file, two rules (integers only, so every language gives the same an
   smallest side that covers it is ``side(L, n) = ceil((L + 2*overlap*(n-1)) / n)`` (``L`` for
   ``n = 1``). Over every ``n_y`` (rows of tiles) the fewest columns ``n_x`` whose tile fits
   ``max_area`` LR pixels is taken in closed form; the pair computing the fewest pixels wins, ties
-  to fewer tiles, then to the smaller ``n_y``.
+  to fewer tiles, then to the smaller ``n_y``. Taking the fewest columns is optimal while they
+  number at most ``2*overlap + 1`` (49 at the shipped overlap): one more column costs ``2*overlap``
+  pixels a row and saves at most the side's rounding, under one pixel per tile. Past that, more
+  and narrower tiles could save a little; the rule keeps the fewest there too, by definition
+  (tests/test_tile_shape.py checks it against brute force within the bound).
+
+What bounds a free shape is memory (:func:`max_tile_area`, written into a resizable file's sidecar
+as ``tiling.max_tile_area``); what the fixed shapes are is :data:`SHIPPED_SHAPES`, the input
+shapes ``convert --android-demo/--ios-demo`` install (``python -m benchmarks.tiles.study`` shows
+why these).
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 Shape = tuple[int, int]  # (height, width) in LR pixels
+
+#: The memory one tile may take on the phone, on top of the loaded runtime: 768 MiB. Why this
+#: much: it is what lets the two x2 targets reach 1.3x the frame's compute in fp32 (a 12 MP photo
+#: needs tiles of ~131k LR pixels, 686 MiB at x2); with the runtime (~50 MiB) and the app's
+#: bitmaps of a 12 MP photo at x2 (49 MB in, 195 MB out) the app peaks near 1.1 GB, within what a
+#: 6 GB phone (today's mid-range Android phones, iPhone 13 Pro and later) leaves a foreground app.
+TILE_MEMORY_BUDGET = 768 * 2**20
+
+#: Bytes one LR pixel of a tile costs on LiteRT (XNNPACK, 2 threads), by (scale, precision): the
+#: slope of ``python -m benchmarks.tiles.memory`` over 96x96 to 320x320 tiles (fixed part under
+#: 5 MiB, residuals under 1 MiB), rounded up. fp16 files compute in fp32 on the CPU, so they cost
+#: what fp32 costs; a GPU running fp16 needs less, so the CPU figure bounds it.
+TILE_BYTES_PER_PIXEL: dict[tuple[int, str], int] = {
+    (2, "fp32"): 5_500, (2, "fp16"): 5_500, (2, "int8"): 2_600,
+    (3, "fp32"): 7_600, (3, "fp16"): 7_600, (3, "int8"): 3_500,
+    (4, "fp32"): 7_600, (4, "fp16"): 7_600, (4, "int8"): 3_500,
+}
+
+
+def max_tile_area(scale: int, precision: str) -> int:
+    """The most LR pixels one tile of a resizable xS file may have within :data:`TILE_MEMORY_BUDGET`.
+
+    A precision without its own figure (a Core ML package's fp16 activations, ONNX fp32) gets
+    the float figure of its scale.
+    """
+    per_pixel = TILE_BYTES_PER_PIXEL.get((scale, precision), TILE_BYTES_PER_PIXEL[(max(2, min(scale, 4)), "fp32")])
+    return TILE_MEMORY_BUDGET // per_pixel
+
+
+#: What a reader uses where a resizable file's sidecar has no ``max_tile_area`` (files written
+#: before it existed): the smallest area of any scale and precision, ``max_tile_area(4, "fp32")``.
+#: The Kotlin and Swift cores carry the same literal and the cross-check compares it.
+DEFAULT_MAX_TILE_AREA = 105_961
+
+#: The input shapes the demo apps get for fixed-shape models (static TFLite files for GPU and NPU,
+#: a Core ML package's enumerated shapes for the Neural Engine): 128x128 (the default, what the
+#: contract and tests name), 184x184 (a 720p-x4 frame's 180 rows in one band) and 304x304 (large
+#: photos). Square, so a portrait photo does as well as a landscape one; each within
+#: DEFAULT_MAX_TILE_AREA. The best of them computes at most 1.46x the pixels of the three target
+#: frames (docs/tile-plan.md, ``python -m benchmarks.tiles.study``).
+SHIPPED_SHAPES: tuple[Shape, ...] = ((128, 128), (184, 184), (304, 304))
 
 
 def tiles_along(length: int, tile: int, overlap: int) -> int:

@@ -81,16 +81,18 @@ def _tiles(h: int, w: int, th: int, tw: int, overlap: int) -> Iterator[tuple[int
 def upscale_array(
     runner: Runner,
     img: np.ndarray,
-    tile: int | None = None,
+    tile: int | tuple[int, int] | None = None,
     overlap: int = DEFAULT_OVERLAP,
     progress: bool = False,
 ) -> np.ndarray:
     """Upscales float RGB (H, W, 3) in [0, 1] to float32 (s*H, s*W, 3).
 
     The whole image goes in one call when ``tile`` is None and the runner takes any size;
-    otherwise it is cut into ``tile`` x ``tile`` pieces (or exactly ``runner.input_size``
-    when that is fixed) overlapping by ``overlap`` pixels of context per side. An image
-    smaller than a fixed input size is edge-padded up to it and the result cropped.
+    otherwise it is cut into ``tile`` x ``tile`` pieces, or ``(height, width)`` ones (what
+    :func:`pcarn_mobile.tile_shape.best_free_shape` chooses for an any-size runner), or exactly
+    ``runner.input_size`` when that is fixed, overlapping by ``overlap`` pixels of context per
+    side. An image smaller than a fixed input size is edge-padded up to it and the result
+    cropped; an any-size runner gets a tile no larger than the image (docs/tile-plan.md).
     """
     if img.ndim != 3 or img.shape[2] != 3:
         raise ValueError(f"expected (H, W, 3) RGB, got {img.shape}")
@@ -98,12 +100,12 @@ def upscale_array(
     h, w = img.shape[:2]
     if runner.input_size is None and tile is None:
         return _run(runner, img)[0].transpose(1, 2, 0)
-    th, tw = runner.input_size if runner.input_size is not None else (tile, tile)
+    th, tw = runner.input_size if runner.input_size is not None else ((tile, tile) if isinstance(tile, int) else tile)
     if runner.input_size is not None and (h < th or w < tw):
         padded = np.pad(img, ((0, max(th - h, 0)), (0, max(tw - w, 0)), (0, 0)), mode="edge")
         return upscale_array(runner, padded, tile, overlap, progress)[: s * h, : s * w]
-    for side in (th, tw):
-        if side <= 2 * overlap and (h > side or w > side):
+    for side, length in ((th, h), (tw, w)):  # per axis: a short side is fine where one tile spans the image
+        if side <= 2 * overlap and length > side:
             raise ValueError(f"tile side {side} must exceed twice the overlap ({overlap}); use a larger tile")
     out = np.empty((s * h, s * w, 3), dtype=np.float32)
     tiles = list(_tiles(h, w, th, tw, overlap))

@@ -2,6 +2,8 @@
 
     python -m pcarn_mobile.train --groups 4 --data T91 SunHays80 --out runs/g4
     python -m pcarn_mobile.train --out runs/g4 --resume --steps 40000
+    python -m pcarn_mobile.train --config pcarn_mobile/weights/pcarn_m_g4.toml --data ../shared/data/T91 \\
+        ../shared/data/SunHays80 --val ../shared/data/Set5/x4 --out runs/pcarn_m_g4
     python -m pcarn_mobile.train --stage gan --init runs/g4/best.pt --vgg-weights vgg19.pth \\
         --data T91 SunHays80 --out runs/g4_gan
     python -m pcarn_mobile.train --stage qat --init runs/g4/best.pt --data T91 SunHays80 --val none --out runs/g4_qat
@@ -25,6 +27,7 @@ from .models import ARCHITECTURES, VALID_GROUPS
 from .training.config import FIXED_ON_RESUME, RECIPES, TrainConfig
 from .training.distributed import init_distributed, shutdown
 from .training.engine import train
+from .training.recipe_file import as_argv, read_recipe, segments
 from .training.state import load_state
 from .training.validation import infer_val_scale
 
@@ -84,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", nargs="+", default=None, metavar="DIR", help="folders of HR images (PNG, JPEG, BMP, TIFF)")
     p.add_argument("--out", required=True, metavar="RUN_DIR", help="run folder for checkpoints and logs")
     p.add_argument("--resume", action="store_true", help="continue the run in RUN_DIR from its last.pt")
+    p.add_argument("--config", metavar="FILE", help="a recipe file (TOML): train's options plus [[schedule]] changes by "
+                   "step, run as one chain (pcarn_mobile/weights/pcarn_m_g4.toml is the embedded weights' recipe); "
+                   "options given here win over it")
     p.add_argument("--steps", type=_positive(int), default=None, help=f"total steps {both('steps')}")
     p.add_argument("--batch", type=_positive(int), default=None, help=f"patches per batch per process {both('batch')}")
     p.add_argument("--patch", type=_positive(int), default=None, help=f"LR patch size {both('patch')}")
@@ -158,14 +164,57 @@ def _norm(value: Any) -> Any:
     return value
 
 
+def chain(argv: list[str]) -> list[list[str]]:
+    """The train calls a command line stands for: itself, or with ``--config`` the recipe's chain of
+    ``--resume`` calls (those a resumed recipe run has already done left out)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.config:
+        return [argv]
+    known = {a.dest for a in parser._actions} - {"help", "config", "out", "resume", "data", "val"}
+    options, schedule = read_recipe(args.config, known)
+    cli = _without(argv, ("--config", "--steps", "--resume"))
+    steps = args.steps if args.steps is not None else options.get("steps")
+    calls = segments(as_argv({k: v for k, v in options.items() if k != "steps"}), cli, schedule, steps)
+    if args.resume:
+        done = int(load_state(args.out)["step"])
+        stops = [c["at"] for c in schedule] + [steps]
+        calls = [c for c, stop in zip(calls, stops) if stop is None or stop > done] or calls[-1:]
+        calls[0] = calls[0] if "--resume" in calls[0] else ["--resume", *calls[0]]
+    return calls
+
+
+def _without(argv: list[str], flags: tuple[str, ...]) -> list[str]:
+    """``argv`` less ``flags`` and their values (``--resume`` has none)."""
+    out, skip = [], False
+    for token in argv:
+        if skip:
+            skip = False
+        elif token in flags:
+            skip = token != "--resume"
+        elif not token.startswith(tuple(f + "=" for f in flags)):
+            out.append(token)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    cfg = make_config(args)
+    argv = sys.argv[1:] if argv is None else argv
+    calls = chain(argv)
+    parser = build_parser()
+    args = parser.parse_args(calls[0])
+    cfgs = [make_config(args)]
     ctx = init_distributed(args.device)
     try:
-        summary = train(cfg, ctx, resume=args.resume)
+        for i, call in enumerate(calls):
+            if i:
+                args = parser.parse_args(call)
+                cfgs.append(make_config(args))
+            summary = train(cfgs[-1], ctx, resume=args.resume)
+            if summary["signal"]:
+                break
     finally:
         shutdown(ctx)
+    cfg = cfgs[-1]
     if ctx.is_main:
         state = "stopped, last.pt saved" if summary["signal"] else "done"
         best = f", best val Y-PSNR {summary['best_psnr']:.3f} dB" if summary["best_psnr"] > 0 else ""

@@ -164,7 +164,7 @@ def test_run_writes_named_files_sidecars_and_report(small_run):
         assert (inp["name"], outp["name"]) == ("lr", "sr")
         assert inp["shape"] == [1, 56, 64, 3] and outp["shape"] == [1, 224, 256, 3]
         assert inp["layout"] == outp["layout"] == "NHWC" and inp["range"] == [0.0, 1.0]
-        assert meta["tiling"] == {"tile": [56, 64], "overlap": 24, "min_overlap": 21, "pad": "edge"}
+        assert meta["tiling"] == {"tile": [56, 64], "overlap": 24, "min_overlap": 21, "pad": "edge", "max_tile_area": None}
         assert meta["graph"]["delegate_ready"] is True and meta["graph"]["max_rank"] <= 4
         assert meta["parity"]["verdict"] == "OK" and meta["parity"]["intermediate_onnx"]["psnr_db"] >= 60
         if meta["precision"] == "int8":
@@ -309,8 +309,10 @@ def test_gan_weights_hold_the_same_floors(shared, tmp_path):
 
 
 def test_android_demo_install_replaces_older_models(tmp_path, monkeypatch, capsys):
-    """--android-demo copies the files that pass parity (with sidecars) into the app's assets, replacing older ones."""
+    """--android-demo copies the files that pass parity (with sidecars) into the app's assets, replacing older ones:
+    a static file of every shipped shape (GPU, NPU sessions) and the resizable one (CPU) with its max_tile_area."""
     from pcarn_mobile.export import install
+    from pcarn_mobile.tile_shape import max_tile_area
 
     app = tmp_path / "checkout"
     models = app / "android_demo" / "app" / "src" / "main" / "assets" / "models"
@@ -320,14 +322,21 @@ def test_android_demo_install_replaces_older_models(tmp_path, monkeypatch, capsy
     monkeypatch.setattr(install, "REPO_ROOT", app)
     monkeypatch.setitem(install.DEMO_APPS, "android_demo", (models, ".tflite", "tflite"))
     monkeypatch.setattr("pcarn_mobile.export.run.REPO_ROOT", app)
+    monkeypatch.setattr("pcarn_mobile.export.options.SHIPPED_SHAPES", ((56, 56), (64, 72)))  # small: a fast test
     out = tmp_path / "out"
-    assert convert.main(["--random-init", "--dynamic", "--precision", "fp32", "--android-demo", "--out", str(out)]) == 0
+    assert convert.main(["--random-init", "--precision", "fp32", "--android-demo", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    name = "pcarn_m_g4_x4_dyn_fp32.tflite"
-    assert f"installed into android_demo/app/src/main/assets/models: {name} (removed older: old_fp16.tflite)" in printed
-    assert sorted(p.name for p in models.iterdir()) == [name, f"{name}.json"]
-    assert (models / name).read_bytes() == (out / name).read_bytes()
-    assert json.loads((out / "report.json").read_text())["installed"] == {"android_demo": [name]}
+    names = [f"pcarn_m_g4_x4_{shape}_fp32.tflite" for shape in ("56x56", "64x72", "dyn")]
+    assert (f"installed into android_demo/app/src/main/assets/models: {', '.join(names)} "
+            "(removed older: old_fp16.tflite)") in printed
+    assert sorted(p.name for p in models.iterdir()) == sorted(names + [f"{n}.json" for n in names])
+    assert all((models / n).read_bytes() == (out / n).read_bytes() for n in names)
+    assert json.loads((out / "report.json").read_text())["installed"] == {"android_demo": names}
+    sidecars = [json.loads((models / f"{n}.json").read_text()) for n in names]
+    assert [(m["tiling"]["tile"], m["tiling"]["max_tile_area"]) for m in sidecars] == [
+        ([56, 56], None), ([64, 72], None), (None, max_tile_area(4, "fp32"))]
+    assert [m["input"]["shape"] for m in sidecars] == [[1, 56, 56, 3], [1, 64, 72, 3], [1, -1, -1, 3]]
+    assert all(m["parity"]["photos"]["size"] == (m["tiling"]["tile"] or [96, 128]) for m in sidecars)
 
 
 def test_demo_install_needs_a_checkout_app(tmp_path, monkeypatch, capsys):

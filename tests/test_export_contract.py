@@ -1,4 +1,4 @@
-"""The export contract (docs/export-contract.md): schema v1 for every format and variant, one I/O naming,
+"""The export contract (docs/export-contract.md): schema v2 for every format and variant, one I/O naming,
 no path of the converting machine in anything written, and the Python API as the README shows it."""
 from __future__ import annotations
 

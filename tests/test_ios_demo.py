@@ -1,9 +1,13 @@
-"""The iOS demo app (ios_demo/), checked on Linux where no Swift compiler or Xcode exists.
+"""The iOS demo app (ios_demo/), checked on Linux where no Xcode exists.
+
+The app's Foundation-only logic is the local Swift package ios_demo/PCARNCore, which
+tests/test_ios_core.py builds and tests with Swift 6; here:
 
 - every Swift file parses (tree-sitter);
-- the hand-written Xcode project loads (pbxproj), compiles every Swift file in exactly one target
-  (the app's in the app, the tests' in the test target), has the Models buildable folder the
-  installed packages compile from, and its shared scheme is well-formed XML naming both targets;
+- the hand-written Xcode project loads (pbxproj), compiles every app Swift file in the app target,
+  links the PCARNCore package product instead of compiling the core itself, takes its signing team
+  from Config/Signing.xcconfig, has the Models buildable folder the installed packages compile
+  from, and its shared scheme builds and runs the app and tests the package;
 - every sidecar key the Swift code decodes exists where it reads it in the sidecar schema, and every
   latency key (and fixed value) it writes in the latency schema; the JSON fixtures the Swift tests
   compare against validate against those schemas;
@@ -30,8 +34,12 @@ from tileplan import run_plan
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "ios_demo"
-APP, TESTS = DEMO / "PCARNDemo", DEMO / "PCARNDemoTests"
+APP = DEMO / "PCARNDemo"
+CORE_PACKAGE = DEMO / "PCARNCore"
+CORE = CORE_PACKAGE / "Sources" / "PCARNCore"
+TESTS = CORE_PACKAGE / "Tests" / "PCARNCoreTests"
 PROJECT = DEMO / "PCARNDemo.xcodeproj"
+SIGNING = DEMO / "Config" / "Signing.xcconfig"
 SIDECAR_SCHEMA = REPO / "pcarn_mobile" / "export" / "schema" / "sidecar-v1.schema.json"
 INSTALL_COMMAND = "python -m pcarn_mobile.convert --target coreml --ios-demo"
 SWIFT_FILES = sorted(DEMO.rglob("*.swift"))
@@ -43,10 +51,14 @@ def test_swift_parses(path: Path) -> None:
 
 
 def test_core_is_plain_swift() -> None:
-    """The plan, sidecar, budget and latency code imports Foundation only, so it is testable anywhere."""
-    for path in sorted((APP / "Core").glob("*.swift")):
+    """The plan, sidecar, budget and latency code imports Foundation only, so it builds on Linux."""
+    sources = sorted((CORE_PACKAGE / "Sources").rglob("*.swift"))
+    assert {p.name for p in sources} >= {"TilePlan.swift", "TileShape.swift", "Sidecar.swift", "OutputBudget.swift",
+                                        "PixelQuantization.swift", "LatencyReport.swift", "main.swift"}
+    for path in sources:
         imports = set(re.findall(r"^import (\w+)", path.read_text(), re.M))
-        assert imports == {"Foundation"}, f"{path.name} imports {imports}"
+        assert imports <= {"Foundation", "PCARNCore"} and "Foundation" in imports, f"{path.name} imports {imports}"
+    assert not (APP / "Core").exists(), "the core lives in the package only"
 
 
 # --- the Xcode project ------------------------------------------------------------------------------
@@ -83,18 +95,25 @@ def _phase_files(project, paths: dict[str, str], target, isa: str) -> list[str]:
     return [paths[str(project.objects[f].fileRef)] for f in phase.files]
 
 
-def test_every_swift_file_is_compiled_by_exactly_one_target(xcode) -> None:
+def test_the_app_compiles_its_own_files_and_links_the_core_package(xcode) -> None:
     assert xcode.objectVersion == "77"
     paths = _paths(xcode)
-    app = _phase_files(xcode, paths, _target(xcode, "PCARNDemo"), "PBXSourcesBuildPhase")
-    tests = _phase_files(xcode, paths, _target(xcode, "PCARNDemoTests"), "PBXSourcesBuildPhase")
-    every = [p.relative_to(DEMO).as_posix() for p in SWIFT_FILES]
-    assert sorted(app + tests) == sorted(every), "each Swift file in exactly one Sources phase"
-    assert all(p.startswith("PCARNDemo/") for p in app)
-    assert all(p.startswith("PCARNDemoTests/") for p in tests)
-    fixtures = _phase_files(xcode, paths, _target(xcode, "PCARNDemoTests"), "PBXResourcesBuildPhase")
-    assert sorted(fixtures) == sorted(p.relative_to(DEMO).as_posix() for p in (TESTS / "Fixtures").glob("*.json"))
-    assert all((DEMO / p).is_file() for p in paths.values() if p.endswith((".swift", ".json")))
+    app_target = _target(xcode, "PCARNDemo")
+    app = _phase_files(xcode, paths, app_target, "PBXSourcesBuildPhase")
+    assert sorted(app) == sorted(p.relative_to(DEMO).as_posix() for p in APP.rglob("*.swift"))
+    assert not any(p.startswith("PCARNCore/") for p in paths.values()), "the package's files are the package's"
+    assert all((DEMO / p).is_file() for p in paths.values() if p.endswith((".swift", ".json", ".xcconfig")))
+    (package,) = xcode.objects.get_objects_in_section("XCLocalSwiftPackageReference")
+    assert package.relativePath == "PCARNCore" and (DEMO / package.relativePath / "Package.swift").is_file()
+    project = xcode.objects[xcode.rootObject]
+    assert list(project.packageReferences) == [package.get_id()]
+    (product,) = xcode.objects.get_objects_in_section("XCSwiftPackageProductDependency")
+    assert product.productName == "PCARNCore" and '.library(name: "PCARNCore"' in (CORE_PACKAGE / "Package.swift").read_text()
+    assert list(app_target.packageProductDependencies) == [product.get_id()]
+    (frameworks,) = [xcode.objects[p] for p in app_target.buildPhases if xcode.objects[p].isa == "PBXFrameworksBuildPhase"]
+    assert [str(xcode.objects[f].productRef) for f in frameworks.files] == [product.get_id()]
+    app_sources = "".join(p.read_text() for p in APP.rglob("*.swift"))
+    assert "import PCARNCore" in app_sources
 
 
 def test_models_is_a_buildable_folder_of_the_app_without_its_readme(xcode) -> None:
@@ -124,11 +143,30 @@ def test_build_settings(xcode) -> None:
         assert settings["GENERATE_INFOPLIST_FILE"] == "YES"
         assert settings["INFOPLIST_KEY_NSPhotoLibraryAddUsageDescription"]
         assert settings["COREML_CODEGEN_LANGUAGE"] == "None"  # models are loaded by URL, whatever is installed
-    for c in lists["PCARNDemoTests"].buildConfigurations:
-        assert "PCARNDemo.app" in xcode.objects[c].buildSettings["TEST_HOST"]
+    for c in lists["project"].buildConfigurations:
+        settings = xcode.objects[c].buildSettings
+        # Swift 6 language mode, and Xcode 26's defaults for new apps: main-actor isolation by default
+        # and nonisolated async functions that run on their caller's actor unless @concurrent.
+        assert settings["SWIFT_VERSION"] == "6.0"
+        assert settings["SWIFT_DEFAULT_ACTOR_ISOLATION"] == "MainActor"
+        assert settings["SWIFT_APPROACHABLE_CONCURRENCY"] == "YES"
 
 
-def test_shared_scheme_builds_runs_and_tests_the_targets(xcode) -> None:
+def test_the_signing_team_is_one_documented_setting(xcode) -> None:
+    """Automatic signing; the team comes from Config/Signing.xcconfig (a git-ignored local override)."""
+    assert "DEVELOPMENT_TEAM" not in (PROJECT / "project.pbxproj").read_text()
+    paths = _paths(xcode)
+    for c in xcode.objects[_target(xcode, "PCARNDemo").buildConfigurationList].buildConfigurations:
+        configuration = xcode.objects[c]
+        assert paths[str(configuration.baseConfigurationReference)] == "Config/Signing.xcconfig"
+        assert configuration.buildSettings["CODE_SIGN_STYLE"] == "Automatic"
+    settings = SIGNING.read_text()
+    assert re.search(r"^DEVELOPMENT_TEAM =\s*$", settings, re.M) and '#include? "Signing.local.xcconfig"' in settings
+    assert "ios_demo/Config/Signing.local.xcconfig" in (REPO / ".gitignore").read_text().split()
+    assert "Signing.local.xcconfig" in (DEMO / "README.md").read_text()
+
+
+def test_shared_scheme_builds_and_runs_the_app_and_tests_the_core(xcode) -> None:
     scheme = ET.parse(PROJECT / "xcshareddata" / "xcschemes" / "PCARNDemo.xcscheme").getroot()
     targets = {t.get_id(): t.name for t in xcode.objects.get_objects_in_section("PBXNativeTarget")}
 
@@ -140,7 +178,10 @@ def test_shared_scheme_builds_runs_and_tests_the_targets(xcode) -> None:
 
     assert named("./BuildAction//BuildableReference") == {"PCARNDemo"}
     assert named("./LaunchAction//BuildableReference") == {"PCARNDemo"}
-    assert named("./TestAction/Testables//BuildableReference") == {"PCARNDemoTests"}
+    (test,) = scheme.findall("./TestAction/Testables//BuildableReference")
+    assert test.get("ReferencedContainer") == "container:PCARNCore"
+    assert test.get("BlueprintName") == test.get("BlueprintIdentifier") == "PCARNCoreTests"
+    assert '.testTarget(name: "PCARNCoreTests"' in (CORE_PACKAGE / "Package.swift").read_text()
 
 
 # --- the contract keys ------------------------------------------------------------------------------
@@ -231,21 +272,22 @@ def _check_type(types: SwiftTypes, name: str, schema: dict, root: dict, where: s
 
 
 def test_coding_keys_live_in_the_two_contract_files() -> None:
-    holders = {p.name for p in APP.rglob("*.swift") if "CodingKey" in p.read_text()}
+    holders = {p.name for p in (*APP.rglob("*.swift"), *CORE.rglob("*.swift")) if "CodingKey" in p.read_text()}
     assert holders == {"Sidecar.swift", "LatencyReport.swift"}
 
 
 def test_every_sidecar_key_read_is_in_the_sidecar_schema() -> None:
     schema = json.loads(SIDECAR_SCHEMA.read_text())
-    types = SwiftTypes(APP / "Core" / "Sidecar.swift")
+    types = SwiftTypes(CORE / "Sidecar.swift")
     assert _check_type(types, "Sidecar", schema, schema, "sidecar") == []
-    version = re.search(r"static let supportedSchemaVersion = (\d+)", (APP / "Core" / "Sidecar.swift").read_text())
-    assert version and int(version[1]) == schema["properties"]["schema_version"]["const"]
+    versions = re.search(r"static let supportedSchemaVersions = (\d+)\.\.\.(\d+)", (CORE / "Sidecar.swift").read_text())
+    assert versions and int(versions[2]) == 2, "the app reads sidecar schema version 2"
+    assert int(versions[1]) <= schema["properties"]["schema_version"]["const"] <= int(versions[2])
 
 
 def test_every_latency_key_written_is_in_the_latency_schema() -> None:
     schema = json.loads(LATENCY_SCHEMA.read_text())
-    types = SwiftTypes(APP / "Core" / "LatencyReport.swift", APP / "Core" / "ComputeUnit.swift")
+    types = SwiftTypes(CORE / "LatencyReport.swift", CORE / "ComputeUnit.swift")
     assert _check_type(types, "LatencyReport", schema, schema, "latency") == []
     assert types.types["ComputeUnit"]["cases"], "ComputeUnit's raw values are checked as backends"
 
@@ -253,14 +295,14 @@ def test_every_latency_key_written_is_in_the_latency_schema() -> None:
 def test_the_key_check_catches_a_wrong_key_or_value(tmp_path: Path) -> None:
     def check(name: str, schema_path: Path, old: str, new: str, *others: Path) -> list[str]:
         edited = tmp_path / f"{name}.swift"
-        edited.write_text((APP / "Core" / f"{name}.swift").read_text().replace(old, new))
+        edited.write_text((CORE / f"{name}.swift").read_text().replace(old, new))
         schema = json.loads(schema_path.read_text())
         return _check_type(SwiftTypes(edited, *others), name, schema, schema, "doc")
 
     assert check("Sidecar", SIDECAR_SCHEMA, 'sizeRange = "size_range"', 'sizeRange = "sizeRange"') == [
         "Tensor.sizeRange: key 'doc.input.sizeRange' is not in the schema",
         "Tensor.sizeRange: key 'doc.output.sizeRange' is not in the schema"]
-    units = APP / "Core" / "ComputeUnit.swift"
+    units = CORE / "ComputeUnit.swift"
     assert check("LatencyReport", LATENCY_SCHEMA, 'harness = "ios-app"', 'harness = "ios"', units) == []
     assert check("LatencyReport", LATENCY_SCHEMA, 'harness = "ios-app"', 'harness = "iphone"', units) == [
         "LatencyReport.harness = 'iphone': not allowed at doc.harness"]
@@ -287,24 +329,25 @@ def test_latency_fixture_validates() -> None:
 
 
 def test_the_app_and_readmes_give_the_install_command() -> None:
-    catalog = (APP / "Inference" / "ModelCatalog.swift").read_text()
-    assert f'static let installCommand = "{INSTALL_COMMAND}"' in catalog
+    catalog = (CORE / "ModelCatalog.swift").read_text()
+    assert f'public static let installCommand = "{INSTALL_COMMAND}"' in catalog
     assert INSTALL_COMMAND in (REPO / "README.md").read_text()
 
 
 # --- the tile plan ----------------------------------------------------------------------------------
 
 EXPECTED = re.compile(
-    r"Expected\(height: (\d+), width: (\d+), sizing: \.(fixed|flexible)\(\w+: (\d+), \w+: (\d+)\), "
+    r"Expected\(height: (\d+), width: (\d+), sizing: \.(fixed|flexible)\(\w+: (\d+), \w+: (\d+)(?:, \w+: (\d+))?\), "
     r"overlap: (\d+), tile: \[(\d+), (\d+)\],\s*rows: (\[\[.*?\]\]),\s*columns: (\[\[.*?\]\])\)", re.S)
 
 
 def _swift_plans() -> list[dict]:
     plans = []
     for m in EXPECTED.finditer((TESTS / "TilePlanTests.swift").read_text()):
-        h, w, kind, a, b, overlap, th, tw = m.groups()[:8]
+        h, w, kind, a, b, minimum, overlap, th, tw = m.groups()[:9]
         plans.append({"h": int(h), "w": int(w), "kind": kind, "a": int(a), "b": int(b), "overlap": int(overlap),
-                      "tile": [int(th), int(tw)], "rows": json.loads(m[9]), "columns": json.loads(m[10])})
+                      "min": int(minimum or 0), "tile": [int(th), int(tw)], "rows": json.loads(m[10]),
+                      "columns": json.loads(m[11])})
     return plans
 
 
@@ -312,7 +355,7 @@ SWIFT_PLANS = _swift_plans()
 
 
 def _id(plan: dict) -> str:
-    return f"{plan['h']}x{plan['w']}-{plan['kind']}{plan['a']}x{plan['b']}-o{plan['overlap']}"
+    return f"{plan['h']}x{plan['w']}-{plan['kind']}{plan['a']}x{plan['b']}-m{plan['min']}-o{plan['overlap']}"
 
 
 def test_the_swift_plans_cover_the_edge_cases() -> None:
@@ -326,8 +369,8 @@ def test_the_swift_plans_cover_the_edge_cases() -> None:
 
 def _padded(plan: dict) -> tuple[int, int, int, int]:
     """Padded height and width, tile height and width: a fixed tile pads up to itself, a range to its minimum."""
-    th, tw = (plan["a"], plan["b"]) if plan["kind"] == "fixed" else (plan["a"], plan["a"])
-    low_h, low_w = (th, tw) if plan["kind"] == "fixed" else (plan["b"], plan["b"])
+    th, tw = plan["a"], plan["b"]
+    low_h, low_w = (th, tw) if plan["kind"] == "fixed" else (plan["min"], plan["min"])
     return max(plan["h"], low_h), max(plan["w"], low_w), th, tw
 
 
@@ -349,6 +392,7 @@ def test_upscale_array_runs_the_swift_plan(plan: dict) -> None:
         tiles, source = run_plan(h, w, s, plan["overlap"], fixed=(plan["a"], plan["b"]))
     else:  # the app edge-pads a side below the range's minimum, then tiles any-size
         height, width, _, _ = _padded(plan)
+        assert plan["a"] == plan["b"], "upscale_array takes a square tile for any-size models"
         tiles, source = run_plan(height, width, s, plan["overlap"], tile=plan["a"])
         source = source[: s * h, : s * w]
     source = source[..., 0]  # which tile wrote each output pixel

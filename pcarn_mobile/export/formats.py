@@ -35,7 +35,7 @@ FLAG_NAMES: dict[str, str] = {
     "io": "--io", "calib": "--calib", "calib_count": "--calib-count", "expand_groups": "--expand-groups",
     "sizes": "--sizes", "compress": "--compress", "tensor_io": "--tensor-io/--image-io", "min_ios": "--min-ios",
     "dynamic_range": "--dynamic LO..HI", "android_demo": "--android-demo", "ios_demo": "--ios-demo",
-    "int8_sensitivity": "--int8-sensitivity",
+    "int8_sensitivity": "--int8-sensitivity", "npu": "--npu",
 }
 #: Options that only shape the int8 file.
 INT8_FLAGS: frozenset[str] = frozenset({"io", "calib", "calib_count", "int8_sensitivity"})
@@ -63,7 +63,7 @@ FORMATS: dict[str, Format] = {
     "tflite": Format(
         "tflite", ".tflite", "TFLite via onnx2tf: delegate-ready, full-integer int8",
         ("fp32", "fp16", "int8"), ("fp32", "fp16", "int8"),
-        frozenset({"io", "calib", "calib_count", "int8_sensitivity", "expand_groups", "android_demo"}),
+        frozenset({"io", "calib", "calib_count", "int8_sensitivity", "expand_groups", "android_demo", "npu"}),
         PHOTO_FLOOR_DB, SET_DROP_DB, "pcarn_mobile.export.tflite_target",
     ),
     "onnx": Format(

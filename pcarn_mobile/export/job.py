@@ -72,3 +72,5 @@ class Artifact:
     graph: dict[str, Any]
     extra: dict[str, Any] = field(default_factory=dict)  # format-specific sidecar sections (calibration, compress)
     parity: dict[str, Any] = field(default_factory=dict)
+    parity_photos: int | None = None  # photo tiles its parity runs (None: parity.PARITY_PHOTOS); fewer for slow runners
+    baseline: Artifact | None = None  # the file this one was compiled from (an NPU file's CPU file), compared too

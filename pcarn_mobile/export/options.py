@@ -16,7 +16,9 @@ from typing import Any, Sequence
 from ..errors import UserError
 from ..sizes import parse_hw
 from ..archinfo import DEFAULT_OVERLAP, MIN_TILE_SIDE
+from ..tile_shape import SHIPPED_SHAPES
 from .formats import FLAG_NAMES, FORMATS, INT8_FLAGS, TARGET_SETS
+from .npu_options import npu_socs
 
 #: Default static input: a 128x128 tile (512x512 out at x4), the tile size mobile SR models are
 #: commonly shipped at (e.g. Qualcomm AI Hub's QuickSRNet/XLSR); small enough for a phone GPU's
@@ -55,8 +57,11 @@ class ExportOptions:
     tensor_io: bool | None = None  # Core ML: float32 tensors instead of images (default: images)
     min_ios: int | None = None  # Core ML deployment target (default 16)
     parity_data: str | None = None  # evaluation set for the Y-PSNR verdict
+    parity_on: str | Sequence[str] | None = None  # also check on: arm64 (LiteRT's aarch64 kernels under qemu)
+    arm_time_limit: float | None = None  # seconds one emulated ARM64 inference may take (default 600)
     expand_groups: bool = False
     android_demo: bool = False  # install the TFLite files into android_demo/ (a checkout's app)
+    npu: str | None = None  # TFLite int8: also compile for NPUs, "qualcomm:SM8650,SM8750" or "qualcomm:all"
     ios_demo: bool = False  # install the Core ML packages into ios_demo/
     out: str = "exports"
 
@@ -90,6 +95,12 @@ class Plan:
     install: tuple[str, ...]  # demo apps to install the files into: "android_demo", "ios_demo"
     out: Path
     given: dict[str, Any] = field(default_factory=dict)  # the options as the user gave them, for report.json
+    npu: tuple[str, ...] = ()  # Qualcomm SoCs to compile the int8 file for (upper-case, the compiler's names)
+    #: Every input the TFLite target writes, ``input_size`` first (None: the resizable file). More
+    #: than one only for ``--android-demo`` without --input-size/--dynamic: the shipped shapes.
+    tflite_sizes: tuple[tuple[int, int] | None, ...] = ()
+    parity_on: tuple[str, ...] = ()  # extra kernels every TFLite file is checked on: "arm64"
+    arm_time_limit: float = 600.0
 
 
 def _split(value: str | Sequence[str] | None, what: str) -> list[str] | None:
@@ -130,7 +141,7 @@ def _precisions(asked: list[str] | None, targets: tuple[str, ...]) -> dict[str, 
 
 def _given_flags(o: ExportOptions) -> set[str]:
     given = {k for k in ("io", "calib", "calib_count", "sizes", "compress", "tensor_io", "min_ios") if getattr(o, k) is not None}
-    given |= {k for k in ("int8_sensitivity", "expand_groups", "android_demo", "ios_demo") if getattr(o, k)}
+    given |= {k for k in ("int8_sensitivity", "expand_groups", "android_demo", "ios_demo", "npu") if getattr(o, k)}
     if isinstance(o.dynamic, str):
         given.add("dynamic_range")
     return given
@@ -190,6 +201,8 @@ def _coreml(o: ExportOptions, input_size: tuple[int, int] | None) -> CoreMLPlan:
         if not match or not 1 <= int(match[1]) <= int(match[2]):
             raise UserError(f"--dynamic {o.dynamic!r}: expected LOW..HIGH LR pixels per side, e.g. 16..512")
         bounds = (int(match[1]), int(match[2]))
+    elif not size and not sizes and o.ios_demo:
+        sizes = SHIPPED_SHAPES  # the Neural Engine runs enumerated shapes; a range runs only at its default
     elif not size and not sizes:
         bounds = COREML_DEFAULT_RANGE
     return CoreMLPlan(size, sizes, bounds, tuple(c for c in COMPRESSIONS if c in compress), not o.tensor_io, min_ios)
@@ -215,5 +228,50 @@ def plan(o: ExportOptions) -> Plan:
     if o.ios_demo and coreml is not None and not coreml.image_io:
         raise UserError("--ios-demo installs image-I/O packages (the demo app passes pixel buffers); drop --tensor-io")
     install = tuple(app for app in ("android_demo", "ios_demo") if getattr(o, app))
+    parity_on, arm_limit = _parity_on(o, targets, precisions, input_size)
+    npu = npu_socs(o.npu, bool(o.dynamic), precisions.get("tflite", ())) if o.npu else ()
     return Plan(targets, precisions, input_size, io, o.calib, calib_count, o.int8_sensitivity, o.expand_groups, coreml,
-                o.parity_data, install, Path(o.out), {k: v for k, v in asdict(o).items() if v not in (None, False)})
+                o.parity_data, install, Path(o.out), {k: v for k, v in asdict(o).items() if v not in (None, False)},
+                npu, _tflite_sizes(o, input_size), parity_on=parity_on, arm_time_limit=arm_limit)
+
+
+def _tflite_sizes(o: ExportOptions, input_size: tuple[int, int] | None) -> tuple[tuple[int, int] | None, ...]:
+    """What the TFLite target writes: the one asked-for input, or for the Android demo every shape it
+    chooses among (static files for GPU and NPU sessions, docs/tile-plan.md) and the resizable file (CPU)."""
+    if not o.android_demo or o.input_size is not None or o.dynamic:
+        return (input_size,)
+    return (*SHIPPED_SHAPES, None)
+
+
+def _parity_on(o: ExportOptions, targets: tuple[str, ...], precisions: dict[str, tuple[str, ...]],
+               input_size: tuple[int, int] | None) -> tuple[tuple[str, ...], float]:
+    """``--parity-on arm64``: TFLite files only, the emulator installed, a tile it can run within the time limit."""
+    from converters.arm64_runner import DEFAULT_TIME_LIMIT_S, REFERENCE_WEIGHTS, estimated_seconds, toolchain, ArmError
+
+    from .limits import DYNAMIC_PARITY_SIZE
+
+    asked = _split(o.parity_on, "--parity-on") or []
+    if o.arm_time_limit is not None and "arm64" not in asked:
+        raise UserError("--arm-time-limit applies to --parity-on arm64")
+    limit = DEFAULT_TIME_LIMIT_S if o.arm_time_limit is None else float(o.arm_time_limit)
+    if not asked:
+        return (), limit
+    unknown = [a for a in asked if a != "arm64"]
+    if unknown:
+        raise UserError(f"unknown --parity-on {', '.join(unknown)}; choose arm64 (x86 parity always runs)")
+    if "tflite" not in targets:
+        raise UserError(f"--parity-on arm64 checks TFLite files, and --target {o.target} writes none")
+    if limit <= 0:
+        raise UserError(f"--arm-time-limit {o.arm_time_limit}: give a positive number of seconds")
+    try:
+        toolchain()
+    except ArmError as exc:
+        raise UserError(f"--parity-on arm64: {exc}") from None
+    h, w = input_size or DYNAMIC_PARITY_SIZE
+    kind = "float" if set(precisions["tflite"]) - {"int8"} else "int8"
+    need = estimated_seconds(kind, REFERENCE_WEIGHTS[kind], h * w)
+    if need > limit:
+        raise UserError(f"--parity-on arm64 at {h}x{w}: about {need:.0f} s per emulated {kind} inference, over the "
+                        f"{limit:.0f} s limit: raise --arm-time-limit or check a smaller tile (--input-size)")
+    return ("arm64",), limit
+

@@ -25,7 +25,8 @@ from ..native_log import stderr_to
 from ..shared import REPO_ROOT
 from ..tiling import TorchRunner
 from ..weights import DEFAULT_WEIGHTS, LoadedWeights
-from . import html_report
+from . import html_report, npu_target
+from .arm64 import arm64_parity, merge_verdict
 from .calibration import load_calibration
 from .cost import expand_groups_cost
 from .formats import FORMATS
@@ -33,7 +34,7 @@ from .install import DEMO_APPS, check_app, install
 from .job import Artifact, Job
 from .limits import check_memory
 from .options import ExportOptions, Plan, plan as make_plan
-from .parity import Reference, SetQuality, parity_crops, parity_on_photos, verdict
+from .parity import PARITY_PHOTOS, Reference, SetQuality, parity_crops, parity_on_photos, verdict
 from .sidecar import SCHEMA_VERSION, check_schema, sidecar, tool_versions, weights_entry
 from .staging import LOG_NAME, existing_exports, make_workdir, move_into_place, place_log
 
@@ -71,8 +72,8 @@ class ExportResult:
 
     @property
     def ok(self) -> bool:
-        """True when every file computes what PyTorch computes (no MISMATCH verdict)."""
-        return self.report["verdict"] == "OK"
+        """True when every file computes what PyTorch computes (no MISMATCH verdict) and every NPU compile worked."""
+        return self.report["verdict"] == "OK" and not self.report.get("npu_failures")
 
 
 def export(options: ExportOptions | None = None, **kwargs: Any) -> ExportResult:
@@ -193,17 +194,28 @@ def _convert(plan: Plan, options: ExportOptions, weights: LoadedWeights, module:
         t = time.perf_counter()
         artifacts += job.fmt.load_adapter().export(job)
         timings.update(job.timings or {target: round(time.perf_counter() - t, 2)})
+    if plan.npu:
+        compiled, report["npu_failures"] = npu_target.export(plan.npu, artifacts, workdir, workdir / LOG_NAME, timings)
+        artifacts += compiled
     t = time.perf_counter()
     crops: dict[Any, list] = {}
     sections = []  # the report.html pictures of each file, in file order
     for a in artifacts:
-        photos, outputs = crops.setdefault(a.input_size, parity_crops(a.input_size)), {}
+        count = a.parity_photos or PARITY_PHOTOS
+        photos, outputs = crops.setdefault((a.input_size, count), parity_crops(a.input_size, count)), {}
         a.parity["photos"] = parity_on_photos(a.runner(), reference, photos, outputs)
         sections.append(html_report.photo_rows(a, outputs, reference, photos, scale))
         if quality is not None and pairs is not None:
             a.parity["quality"] = quality.of(a)
             sections[-1] += html_report.set_rows(quality, pairs, a.parity["quality"])
         a.parity.update(verdict(a.fmt, a.variant, a.parity["photos"], a.parity.get("quality")))
+        if a.baseline is not None:
+            npu_target.against_cpu(a, outputs, photos)
+        if "arm64" in plan.parity_on and a.fmt.name == "tflite" and a.baseline is None:
+            log.info("%s: on ARM64 kernels (emulated; minutes)", a.path.name)
+            a.parity["arm64"] = arm64_parity(a.path, a.fmt, a.variant, reference, photos, outputs,
+                                             limit_s=plan.arm_time_limit)
+            merge_verdict(a.parity)
     timings["parity (and report pictures)"] = round(time.perf_counter() - t, 2)
     common = {"model": h.arch, "scale": scale, "groups": h.groups, "weights": weights_entry(weights), "tools": report["tools"]}
     staged = []

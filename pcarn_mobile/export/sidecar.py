@@ -1,4 +1,4 @@
-"""The export contract on disk: one sidecar per file, one ``report.json`` per run, both schema version 1.
+"""The export contract on disk: one sidecar per file, one ``report.json`` per run, both schema version 2 (2 adds the optional ``npu`` section of NPU-compiled files).
 
 The schemas ship inside the package (``pcarn_mobile/export/schema/*.schema.json``) and every
 document is validated against them before it is written, so an app can rely on what
@@ -13,11 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from ..machine import installed_versions
+from ..tile_shape import max_tile_area
 from ..tiling import DEFAULT_OVERLAP, RECEPTIVE_RADIUS
 from ..weights import LoadedWeights
+from .arm64 import table_rows as arm64_rows
 from .job import Artifact
+from .npu_report import HEADERS as NPU_HEADERS, npu_rows
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCHEMA_DIR = Path(__file__).with_name("schema")
 SIDECAR_SCHEMA = SCHEMA_DIR / "sidecar-v1.schema.json"
 REPORT_SCHEMA = SCHEMA_DIR / "report-v1.schema.json"
@@ -40,10 +43,16 @@ def weights_entry(weights: LoadedWeights) -> dict[str, Any]:
     return entry
 
 
-def tiling_entry(input_size: tuple[int, int] | None) -> dict[str, Any]:
-    """The tile contract: feed tiles of ``tile`` LR pixels overlapping by ``overlap`` and the result is the untiled one."""
+def tiling_entry(input_size: tuple[int, int] | None, scale: int, precision: str) -> dict[str, Any]:
+    """The tile contract: feed tiles of ``tile`` LR pixels overlapping by ``overlap`` and the result is the untiled one.
+
+    A resizable file (``tile`` null) also says how large a tile may be, ``max_tile_area`` LR pixels
+    within the phone's memory budget (:func:`pcarn_mobile.tile_shape.max_tile_area`), which the
+    apps feed to ``best_free_shape``; a fixed-size file has nothing to choose (null).
+    """
     return {"tile": list(input_size) if input_size else None, "overlap": DEFAULT_OVERLAP,
-            "min_overlap": RECEPTIVE_RADIUS, "pad": "edge"}
+            "min_overlap": RECEPTIVE_RADIUS, "pad": "edge",
+            "max_tile_area": None if input_size else max_tile_area(scale, precision)}
 
 
 def sidecar(artifact: Artifact, final_name: str, common: dict[str, Any]) -> dict[str, Any]:
@@ -55,18 +64,19 @@ def sidecar(artifact: Artifact, final_name: str, common: dict[str, Any]) -> dict
         "precision": artifact.precision,
         "variant": artifact.variant,
         **({"compress": artifact.extra["compress"]} if "compress" in artifact.extra else {}),
-        "size_bytes": _size_on_disk(artifact.path),
+        "size_bytes": size_on_disk(artifact.path),
         **common,
         "input": artifact.input,
         "output": artifact.output,
-        "tiling": tiling_entry(artifact.input_size),
+        "tiling": tiling_entry(artifact.input_size, common["scale"], artifact.precision),
         "graph": artifact.graph,
         "parity": artifact.parity,
         **{k: v for k, v in artifact.extra.items() if k != "compress"},
     }
 
 
-def _size_on_disk(path: Path) -> int:
+def size_on_disk(path: Path) -> int:
+    """Bytes of a file, or of every file in a package folder: the sidecar's ``size_bytes``."""
     if path.is_dir():
         return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
     return path.stat().st_size
@@ -119,9 +129,22 @@ def render_table(report: dict[str, Any]) -> str:
         if quality:
             row.append(_fmt(p.get("quality", {}).get("psnr_y"), 3))
         rows.append(row)
+    rows_of_files = rows[1:]
+    if any(arm64_rows(a) for a in report["files"]):  # each file's ARM64 rows right under its own
+        header.append("ARM64 vs x86")
+        rows = [rows[0] + [""] * (len(header) - len(rows[0]))]
+        for a, row in zip(report["files"], rows_of_files):
+            rows.append(row + [""] * (len(header) - len(row)))
+            rows += [[name, "", "", torch, max_abs, ok] + [""] * (len(header) - 7) + [x86]
+                     for name, torch, max_abs, x86, ok in arm64_rows(a)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
+    npu = npu_rows(report)
+    if npu:
+        widths = [max(len(r[i]) for r in [NPU_HEADERS, *npu]) for i in range(len(NPU_HEADERS))]
+        lines += ["", *("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [NPU_HEADERS, *npu])]
+        lines.insert(len(lines) - len(npu), "  ".join("-" * w for w in widths))
     for a in report["files"]:
         lines += [f"{a['file']}: {reason}" for reason in a["parity"]["reasons"]]
     stages = ", ".join(f"{k} {v:.1f}" for k, v in report["timings_s"].items())

@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 import time
 from functools import partial
+from typing import Any
 
 from converters.onnx_export import export_onnx
 from converters.onnx_runner import load_runner as load_onnx_runner
@@ -38,44 +39,57 @@ def export(job: Job) -> list[Artifact]:
     t = job.lap("torch -> onnx", t)
     keras_model = onnx_to_keras(onnx_path, scratch)
     t = job.lap("onnx2tf (incl. TensorFlow import)", t)
-    fp32 = float_tflite(keras_model, plan.input_size)
-    files = {"fp32": fp32}
-    t = job.lap("fp32", t)
+    sizes = plan.tflite_sizes or (plan.input_size,)
+    files: dict[tuple[tuple[int, int] | None, str], bytes] = {}
     calibration = None
-    if "fp16" in plan.precisions["tflite"]:
-        files["fp16"] = float_tflite(keras_model, plan.input_size, fp16=True)
-        t = job.lap("fp16", t)
-    if "int8" in plan.precisions["tflite"]:
-        photos = job.calibration
-        assert photos is not None, "the run loads the calibration photos before converting"
-        crops = random_crops(photos.images, plan.calib_count)
-        files["int8"] = quantize_int8(fp32, crops, io=plan.io)
-        calibration = photos.describe(plan.calib_count, CALIBRATION_METHOD)
-        t = job.lap("int8 (calibration + quantization)", t)
-        if plan.int8_sensitivity:
-            assert job.pairs is not None, "the plan refuses --int8-sensitivity without --parity-data"
-            stages = [c.stage for c in conv_calls(job.module.model, job.scale)]
-            calibration["sensitivity"] = int8_sensitivity(fp32, crops, job.pairs, job.scale, stages,
-                                                          set_name(plan.parity_data or ""), top=SIDECAR_TOP)
-            t = job.lap("int8 sensitivity", t)
+    for size in sizes:
+        # One Keras model, any number of input shapes: each static file is its own conversion.
+        tag = f" {job.shape_tag(size)}" if len(sizes) > 1 else ""
+        fp32 = files[size, "fp32"] = float_tflite(keras_model, size)
+        t = job.lap(f"fp32{tag}", t)
+        if "fp16" in plan.precisions["tflite"]:
+            files[size, "fp16"] = float_tflite(keras_model, size, fp16=True)
+            t = job.lap(f"fp16{tag}", t)
+        if "int8" in plan.precisions["tflite"]:
+            photos = job.calibration
+            assert photos is not None, "the run loads the calibration photos before converting"
+            crops = random_crops(photos.images, plan.calib_count)
+            files[size, "int8"] = quantize_int8(fp32, crops, io=plan.io)
+            t = job.lap(f"int8 (calibration + quantization){tag}", t)
+            if calibration is None:
+                calibration = photos.describe(plan.calib_count, CALIBRATION_METHOD)
+                if plan.int8_sensitivity:  # ranges do not depend on the shape: measured once, on the first
+                    assert job.pairs is not None, "the plan refuses --int8-sensitivity without --parity-data"
+                    stages = [c.stage for c in conv_calls(job.module.model, job.scale)]
+                    calibration["sensitivity"] = int8_sensitivity(fp32, crops, job.pairs, job.scale, stages,
+                                                                  set_name(plan.parity_data or ""), top=SIDECAR_TOP)
+                    t = job.lap("int8 sensitivity", t)
     shutil.rmtree(scratch)
     artifacts = []
-    for precision in plan.precisions["tflite"]:
-        io_tag = [f"{plan.io}io"] if precision == "int8" and plan.io != "int8" else []
-        path = job.workdir / job.name(job.shape_tag(plan.input_size), precision, *io_tag)
-        data = name_io(files[precision])
-        write_bytes(path, data)
-        summary = summarize(data)
-        problems = delegate_violations(summary, precision)
-        graph = {
-            "ops": dict(sorted(summary.ops.items())), "max_rank": summary.max_rank,
-            "internal_requantize": summary.requantize, "delegate_ready": not problems, "problems": problems,
-            "signature": "serving_default", "shaping": shaping,
-        }
-        tensors = [{**t, "range": UNIT_RANGE} for t in (summary.inputs[0], summary.outputs[0])]
-        artifacts.append(Artifact(
-            path, job.fmt, precision, precision, plan.input_size, partial(load_runner, path), *tensors, graph,
-            extra={"calibration": calibration} if precision == "int8" else {},
-            parity={"intermediate_onnx": onnx_parity},
-        ))
+    for size in sizes:
+        for precision in plan.precisions["tflite"]:
+            artifacts.append(_artifact(job, size, precision, files[size, precision], shaping, onnx_parity, calibration))
     return artifacts
+
+
+def _artifact(job: Job, size: tuple[int, int] | None, precision: str, data: bytes, shaping: dict[str, Any],
+              onnx_parity: dict[str, Any], calibration: dict[str, Any] | None) -> Artifact:
+    """One TFLite file written into the staging folder and described for the sidecar."""
+    plan = job.plan
+    io_tag = [f"{plan.io}io"] if precision == "int8" and plan.io != "int8" else []
+    path = job.workdir / job.name(job.shape_tag(size), precision, *io_tag)
+    data = name_io(data)
+    write_bytes(path, data)
+    summary = summarize(data)
+    problems = delegate_violations(summary, precision)
+    graph = {
+        "ops": dict(sorted(summary.ops.items())), "max_rank": summary.max_rank,
+        "internal_requantize": summary.requantize, "delegate_ready": not problems, "problems": problems,
+        "signature": "serving_default", "shaping": shaping,
+    }
+    tensors = [{**t, "range": UNIT_RANGE} for t in (summary.inputs[0], summary.outputs[0])]
+    return Artifact(
+        path, job.fmt, precision, precision, size, partial(load_runner, path), *tensors, graph,
+        extra={"calibration": calibration} if precision == "int8" else {},
+        parity={"intermediate_onnx": onnx_parity},
+    )

@@ -1,3 +1,4 @@
+import PCARNCore
 import SwiftUI
 
 /// Shown when the build has no model the app can run: how to install one.

@@ -1,10 +1,12 @@
 import CoreML
+import PCARNCore
 
 /// Where Core ML means to run each operation. A prediction does not say where it ran, so this is the
 /// only way to see that a Neural Engine or GPU choice silently fell back to the CPU.
-enum ComputePlanReport {
+nonisolated enum ComputePlanReport {
     /// Operations per preferred compute device (`ComputeDevice` raw values), or nil before iOS 17.4,
     /// where `MLComputePlan` does not exist.
+    @concurrent
     static func deviceCounts(of entry: InstalledModel, on unit: ComputeUnit) async throws -> [String: Int]? {
         guard #available(iOS 17.4, *) else { return nil }
         let plan = try await MLComputePlan.load(contentsOf: entry.compiledURL, configuration: unit.configuration())

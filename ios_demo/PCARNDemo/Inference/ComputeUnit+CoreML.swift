@@ -1,6 +1,7 @@
 import CoreML
+import PCARNCore
 
-extension ComputeUnit {
+nonisolated extension ComputeUnit {
     var mlComputeUnits: MLComputeUnits {
         switch self {
         case .cpuOnly: return .cpuOnly

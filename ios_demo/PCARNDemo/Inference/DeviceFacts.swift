@@ -1,8 +1,9 @@
 import Foundation
+import PCARNCore
 import os
 
 /// What the benchmark records about the phone, and how much memory the app may still take.
-enum DeviceFacts {
+nonisolated enum DeviceFacts {
     /// The hardware model identifier (`iPhone16,1`), which UIDevice does not give. The Simulator
     /// reports the Mac's architecture, so there the simulated model is named instead.
     static var modelIdentifier: String {

@@ -2,10 +2,11 @@ import CoreVideo
 import Foundation
 
 /// What can go wrong between a photo and its upscaled bitmap, each said in one line.
-enum InferenceError: LocalizedError {
+nonisolated enum InferenceError: LocalizedError {
     case bitmap(width: Int, height: Int)
     case pixelBuffer(CVReturn)
     case missingOutput(String)
+    case shapes(String)
     case unexpectedOutput(String)
     case unreadablePhoto
     case encoding
@@ -19,6 +20,8 @@ enum InferenceError: LocalizedError {
             return "Could not create a tile pixel buffer (CVReturn \(status))."
         case let .missingOutput(name):
             return "The model returned no image named \"\(name)\"; its sidecar does not match the package."
+        case let .shapes(mismatch):
+            return "The package's input sizes do not match its sidecar: \(mismatch)."
         case let .unexpectedOutput(what):
             return "The model returned \(what); the demo expects the image-I/O package's 32BGRA tiles."
         case .unreadablePhoto:

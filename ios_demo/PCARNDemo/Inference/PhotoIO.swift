@@ -6,19 +6,21 @@ import UniformTypeIdentifiers
 
 /// A picked photo: its encoded bytes, upright size and an on-screen preview. The full-size decode
 /// waits for a run, after the size has passed the output budget.
-struct Photo {
+nonisolated struct Photo: @unchecked Sendable {  // Data and an immutable CGImage, never mutated
     let data: Data
     let width: Int
     let height: Int
     let preview: CGImage
 }
 
-/// Decoding, previews and saving, each a nonisolated async function: they run off the main actor.
-enum PhotoIO {
+/// Decoding, previews and saving, each `@concurrent`: they run on the concurrent executor, never on
+/// the main actor that calls them (Xcode 26's default isolation would otherwise keep them there).
+nonisolated enum PhotoIO {
     /// The longest side of what is shown on screen, before and after alike (64 MiB as BGRA). The
     /// saved photo keeps every pixel.
     static let previewSide = 4096
 
+    @concurrent
     static func inspect(_ data: Data) async throws -> Photo {
         guard let source = CGImageSourceCreateWithData(data as CFData, nil),
               let properties = CGImageSourceCopyPropertiesAtIndex(source, 0, nil) as? [CFString: Any],
@@ -32,6 +34,7 @@ enum PhotoIO {
     }
 
     /// The photo at full size, upright.
+    @concurrent
     static func decode(_ photo: Photo) async throws -> CGImage {
         guard let source = CGImageSourceCreateWithData(photo.data as CFData, nil),
               let image = upright(source, maxSide: max(photo.width, photo.height))
@@ -40,6 +43,7 @@ enum PhotoIO {
     }
 
     /// `image` shrunk to at most `previewSide` per side (the image itself when it is that small).
+    @concurrent
     static func preview(of image: CGImage) async throws -> CGImage {
         let longest = max(image.width, image.height)
         guard longest > previewSide else { return image }
@@ -52,6 +56,7 @@ enum PhotoIO {
     }
 
     /// Adds `image` to the photo library as a JPEG (quality 0.95), asking for add-only access first.
+    @concurrent
     static func saveToPhotos(_ image: CGImage) async throws {
         guard await PHPhotoLibrary.requestAuthorization(for: .addOnly) == .authorized else {
             throw InferenceError.photoLibraryDenied

@@ -7,7 +7,7 @@ import Foundation
 // copies: no per-tile CGImage, no colour conversion, no blending.
 
 /// Rows of BGRA pixels in memory: a bitmap context's, or a locked pixel buffer's.
-struct PixelRows {
+nonisolated struct PixelRows {
     static let bytesPerPixel = 4
 
     let base: UnsafeMutableRawPointer
@@ -24,7 +24,7 @@ struct PixelRows {
 }
 
 /// A BGRA bitmap in sRGB that the app owns: the (padded) photo and the output are one each.
-struct BGRABitmap {
+nonisolated struct BGRABitmap {
     let context: CGContext
     let rows: PixelRows
 
@@ -76,7 +76,7 @@ struct BGRABitmap {
     }
 }
 
-enum PixelBuffers {
+nonisolated enum PixelBuffers {
     /// An IOSurface-backed 32BGRA buffer, which the GPU and the Neural Engine read without a copy.
     static func makeBGRA(width: Int, height: Int) throws -> CVPixelBuffer {
         let attributes = [kCVPixelBufferIOSurfacePropertiesKey as String: [String: Any]()] as CFDictionary

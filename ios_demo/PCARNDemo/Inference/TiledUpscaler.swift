@@ -1,8 +1,9 @@
 import CoreGraphics
 import CoreVideo
+import PCARNCore
 
 /// One finished tile, for the progress line and the per-tile statistics.
-struct TileTiming {
+nonisolated struct TileTiming: Sendable {
     let index: Int
     let count: Int
     /// The model call alone (copies excluded).
@@ -10,13 +11,19 @@ struct TileTiming {
 }
 
 /// Runs a tile plan with an image-I/O package: each tile's input window is copied into a pixel
-/// buffer, upscaled, and only its kept region is copied into the output bitmap.
-struct TiledUpscaler {
+/// buffer, upscaled, and only its kept region is copied into the output bitmap. The bytes are the
+/// package's: its program rounds to whole pixel values (`PixelQuantization`), so Core ML's
+/// conversion into the 8-bit output buffer keeps them.
+nonisolated struct TiledUpscaler {
     let model: LoadedModel
 
-    /// Upscales `image` (which has the plan's size). A nonisolated async function, so it runs off the
-    /// main actor; it checks for cancellation before every tile and reports each one to `onTile`.
-    func upscale(_ image: CGImage, plan: TilePlan, onTile: @MainActor (TileTiming) -> Void) async throws -> CGImage {
+    /// Upscales `image` (which has the plan's size) on the concurrent executor, never the main actor:
+    /// `@concurrent`, since under Xcode 26's defaults a plain nonisolated async function would run on
+    /// its caller's actor (the view model's main actor). It checks for cancellation before every tile
+    /// and reports each one to `onTile` on the main actor.
+    @concurrent
+    func upscale(_ image: CGImage, plan: TilePlan,
+                 onTile: @escaping @MainActor @Sendable (TileTiming) -> Void) async throws -> CGImage {
         let scale = model.entry.sidecar.scale
         let input = try BGRABitmap.padded(image, width: plan.paddedWidth, height: plan.paddedHeight)
         let output = try BGRABitmap(width: plan.width * scale, height: plan.height * scale)

@@ -1,4 +1,5 @@
 import Foundation
+import PCARNCore
 
 extension Double {
     /// Milliseconds as "8.4 ms" or "85 ms".

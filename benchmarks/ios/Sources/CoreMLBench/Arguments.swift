@@ -1,5 +1,16 @@
 import Foundation
 
+/// What to measure.
+public struct BenchmarkOptions {
+    public var runs = 50
+    public var warmup = 3
+    public var units: [ComputeUnitName] = ComputeUnitName.allCases
+    /// (height, width) for models whose input size is flexible; nil: the model's default size.
+    public var inputSize: (Int, Int)?
+
+    public init() {}
+}
+
 /// `coreml-bench MODEL... --json OUT [--runs N] [--warmup N] [--units LIST] [--input-size HxW]`
 public struct Arguments {
     public let models: [URL]

@@ -1,16 +1,6 @@
+#if canImport(CoreML)
 import CoreML
 import Foundation
-
-/// What to measure.
-public struct BenchmarkOptions {
-    public var runs = 50
-    public var warmup = 3
-    public var units: [ComputeUnitName] = ComputeUnitName.allCases
-    /// (height, width) for models whose input size is flexible; nil: the model's default size.
-    public var inputSize: (Int, Int)?
-
-    public init() {}
-}
 
 extension ComputeUnitName {
     public var mlComputeUnits: MLComputeUnits {
@@ -132,11 +122,4 @@ private func measure(_ url: URL, _ unit: ComputeUnitName, _ options: BenchmarkOp
     result[.delegation] = delegation(for: unit, plan: plan).storage
 }
 
-/// One progress line per result.
-public func summary(_ result: JSONObject<ResultKey>) -> String {
-    let latency = (result[.latencyMs] as? [String: Any])?[StatsKey.p50.rawValue] as? Double
-    let load = (result[.loadMs] as? Double).map { String(format: "load %.0f ms, ", $0) } ?? ""
-    let timing = latency.map { String(format: "p50 %.2f ms", $0) } ?? "FAILED: \(result[.error] ?? "?")"
-    let status = (result[.delegation] as? [String: Any])?[DelegationKey.status.rawValue] as? String ?? "?"
-    return "  \(result[.model] ?? "?")  \(result[.backend] ?? "?")  \(load)\(timing)  delegation: \(status)"
-}
+#endif

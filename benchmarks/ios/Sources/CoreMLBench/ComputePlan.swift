@@ -1,5 +1,6 @@
-import CoreML
 import Foundation
+#if canImport(CoreML)
+import CoreML
 
 /// Operations per preferred compute device ("cpu", "gpu", "neuralEngine") for `configuration`'s
 /// compute units, from MLComputePlan; nil where the OS predates it (iOS 17.4 / macOS 14.4).
@@ -58,6 +59,7 @@ private func deviceName(_ device: MLComputeDevice) -> String {
     @unknown default: return "other"
     }
 }
+#endif
 
 /// `delegation` for a compute-unit setting: the share of operations off the CPU, by the plan.
 public func delegation(for unit: ComputeUnitName, plan counts: [String: Int]?) -> JSONObject<DelegationKey> {

@@ -1,5 +1,3 @@
-import CoreML
-import CoreVideo
 import Foundation
 
 /// Why a model cannot be fed, in one line.
@@ -7,6 +5,10 @@ public struct BenchError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
 }
+
+#if canImport(CoreML)
+import CoreML
+import CoreVideo
 
 /// A mid-grey input of the size the model takes: its own size, or `size` (height, width) where
 /// the size is flexible. Returns the input and its [height, width] for the result's `input`.
@@ -62,3 +64,4 @@ func greyPixelBuffer(width: Int, height: Int, format: OSType) throws -> CVPixelB
     CVPixelBufferUnlockBaseAddress(pixels, [])
     return pixels
 }
+#endif

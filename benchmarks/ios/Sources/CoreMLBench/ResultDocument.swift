@@ -2,11 +2,15 @@ import Foundation
 
 /// A sysctl string ("hw.model" on a Mac: "Mac14,2"; "hw.machine" on an iPhone: "iPhone15,2").
 func sysctlString(_ name: String) -> String? {
+    #if canImport(Darwin)
     var size = 0
     guard sysctlbyname(name, nil, &size, nil, 0) == 0, size > 0 else { return nil }
     var bytes = [CChar](repeating: 0, count: size)
     guard sysctlbyname(name, &bytes, &size, nil, 0) == 0 else { return nil }
-    return String(cString: bytes)
+    return String(decoding: bytes.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    #else
+    return nil  // Linux has no sysctlbyname: the facts are "unknown" there
+    #endif
 }
 
 /// The OS as "iOS 17.5" / "macOS 14.4.1".
@@ -57,3 +61,12 @@ public func makeDocument(results: [JSONObject<ResultKey>], now: Date = Date()) -
 
 /// This package's version, recorded with every result.
 public let toolVersion = "1.0.0"
+
+/// One progress line per result.
+public func summary(_ result: JSONObject<ResultKey>) -> String {
+    let latency = (result[.latencyMs] as? [String: Any])?[StatsKey.p50.rawValue] as? Double
+    let load = (result[.loadMs] as? Double).map { String(format: "load %.0f ms, ", $0) } ?? ""
+    let timing = latency.map { String(format: "p50 %.2f ms", $0) } ?? "FAILED: \(result[.error] ?? "?")"
+    let status = (result[.delegation] as? [String: Any])?[DelegationKey.status.rawValue] as? String ?? "?"
+    return "  \(result[.model] ?? "?")  \(result[.backend] ?? "?")  \(load)\(timing)  delegation: \(status)"
+}

@@ -1,3 +1,4 @@
+#if canImport(CoreML)
 import CoreMLBench
 import XCTest
 
@@ -47,3 +48,4 @@ final class DeviceBenchmarkTests: XCTestCase {
         XCTAssertEqual(results.count, models.count * options.units.count)
     }
 }
+#endif

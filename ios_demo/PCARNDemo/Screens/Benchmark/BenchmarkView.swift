@@ -1,3 +1,4 @@
+import PCARNCore
 import SwiftUI
 
 struct BenchmarkView: View {

@@ -1,5 +1,6 @@
 import Combine
 import Foundation
+import PCARNCore
 
 /// Runs every installed model on every compute unit, one after another (never two at once: they
 /// would time each other), and writes the latency result for the share sheet.

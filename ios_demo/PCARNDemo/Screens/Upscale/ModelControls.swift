@@ -1,3 +1,4 @@
+import PCARNCore
 import SwiftUI
 
 /// Model and compute-unit choice, and how the load went. Changing either reloads the model.

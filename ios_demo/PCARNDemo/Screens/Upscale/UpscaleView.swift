@@ -1,3 +1,4 @@
+import PCARNCore
 import PhotosUI
 import SwiftUI
 

@@ -1,8 +1,10 @@
+import PCARNCore
 import PhotosUI
 import SwiftUI
 
 /// The upscale screen's state. Everything slow (loading a model, decoding, tiling, encoding) runs in
-/// nonisolated async functions, off the main actor; this class only starts, cancels and publishes.
+/// `@concurrent` functions, on the concurrent executor; this class only starts, cancels and
+/// publishes, on the main actor.
 @MainActor
 final class UpscaleViewModel: ObservableObject {
     enum ModelState {
@@ -52,6 +54,8 @@ final class UpscaleViewModel: ObservableObject {
     private var runTask: Task<Void, Never>?
     /// Why the running upscale was stopped, for the line that reports it (nil: the Cancel button).
     private var stopReason: String?
+    /// Milliseconds per model call of the running upscale, in tile order.
+    private var tileMs: [Double] = []
 
     /// `models` is not empty: the root view shows how to install models instead of this screen.
     init(models: [InstalledModel]) {
@@ -63,12 +67,19 @@ final class UpscaleViewModel: ObservableObject {
 
     var selectedModel: InstalledModel? { models.first { $0.id == selectedModelID } }
 
-    /// Why the photo cannot be upscaled with the chosen model, decided from sizes alone (an 8000x6000
+    /// The tiles for the picked photo with the loaded model, decided from sizes alone.
+    private func plan(for photo: Photo, with model: LoadedModel) throws -> TilePlan {
+        try TilePlan(height: photo.height, width: photo.width, sizing: model.sizing(height: photo.height, width: photo.width),
+                     overlap: model.entry.sidecar.tiling.overlap)
+    }
+
+    /// Why the photo cannot be upscaled with the loaded model, decided from sizes alone (an 8000x6000
     /// photo at x4 is refused here, before a byte is allocated); nil when it can.
     var refusal: String? {
-        guard let photo, let model = selectedModel else { return nil }
+        guard let photo, case let .ready(model) = modelState else { return nil }
         do {
-            try DeviceFacts.outputBudget.check(width: photo.width, height: photo.height, scale: model.sidecar.scale)
+            try DeviceFacts.outputBudget.check(plan: plan(for: photo, with: model), scale: model.entry.sidecar.scale,
+                                               previewSide: PhotoIO.previewSide)
             return nil
         } catch {
             return error.localizedDescription
@@ -132,20 +143,20 @@ final class UpscaleViewModel: ObservableObject {
         isRunning = true
         runTask = Task {
             let started = ContinuousClock.Instant.start()
-            var tileMs: [Double] = []
+            tileMs = []
             defer {
                 isRunning = false
                 progress = nil
             }
             do {
                 let image = try await PhotoIO.decode(photo)
-                let plan = try TilePlan(height: image.height, width: image.width, sizing: model.entry.tileSizing,
-                                        overlap: model.entry.sidecar.tiling.overlap)
+                guard image.width == photo.width, image.height == photo.height else { throw InferenceError.unreadablePhoto }
+                let plan = try plan(for: photo, with: model)
                 progress = TileProgress(total: plan.count)
-                let output = try await TiledUpscaler(model: model).upscale(image, plan: plan) { tile in
-                    tileMs.append(tile.duration.milliseconds)
-                    self.progress?.done = tile.index + 1
-                    self.progress?.lastTile = tile.duration
+                let output = try await TiledUpscaler(model: model).upscale(image, plan: plan) { [weak self] tile in
+                    self?.tileMs.append(tile.duration.milliseconds)
+                    self?.progress?.done = tile.index + 1
+                    self?.progress?.lastTile = tile.duration
                 }
                 let preview = try await PhotoIO.preview(of: output)
                 result = Output(image: output, preview: preview, tileMs: tileMs, total: started.elapsed,

@@ -28,7 +28,19 @@ data class TensorSpec(
 /** A sidecar that breaks the contract: a key is missing or has the wrong type, or the version is unknown. */
 class SidecarException(message: String) : Exception(message)
 
-/** What the app needs from a `<file>.tflite.json` sidecar (schema version 1). */
+/** A file compiled ahead of time for one NPU (the sidecar's `npu` section): what picks it and what the screen says. */
+data class NpuFacts(
+    val vendor: String,
+    /** The SoC it was compiled for, e.g. `SM8650`: compared with `Build.SOC_MODEL`, case-insensitive. */
+    val soc: String,
+    /** The plain file it was compiled from (beside it): the fallback on any other phone. */
+    val sourceFile: String,
+    val opsOnNpu: Int,
+    val opsTotal: Int,
+    val partitions: Int
+)
+
+/** What the app needs from a `<file>.tflite.json` sidecar (schema version 2; version 1 files read too). */
 data class Sidecar(
     val file: String,
     val format: String,
@@ -42,6 +54,14 @@ data class Sidecar(
     val tile: Size?,
     val overlap: Int,
     val pad: String,
+    /**
+     * The most LR pixels one tile of a resizable file may have (`tiling.max_tile_area`); for a
+     * resizable file without it (written before schema version 2), [TileShape.DEFAULT_MAX_TILE_AREA].
+     * Null for a static file.
+     */
+    val maxTileArea: Long?,
+    /** The `npu` section of a file compiled for one NPU; null for a plain file. */
+    val npu: NpuFacts?,
     /** `graph.delegate_ready`: null when the sidecar does not say. */
     val delegateReady: Boolean?,
     val problems: List<String>,
@@ -53,8 +73,9 @@ data class Sidecar(
         return when {
             format != "tflite" -> "a $format file, not TFLite"
             verdict != "OK" -> "parity verdict $verdict: the conversion does not compute what PyTorch computes"
-            tile == null -> "dynamic input size: LiteRT's CompiledModel cannot resize inputs; export with --input-size"
             pad != "edge" -> "unknown tile padding '$pad'"
+            tile == null && npu != null -> "an NPU file with a dynamic input size (NPU files are static)"
+            tile == null -> tensorProblem(input, listOf(1, -1, -1, 3)) ?: tensorProblem(output, listOf(1, -1, -1, 3))
             else -> tensorProblem(input, listOf(1, tile.height, tile.width, 3))
                 ?: tensorProblem(output, listOf(1, scale * tile.height, scale * tile.width, 3))
         }
@@ -65,7 +86,8 @@ data class Sidecar(
         if (precision == "int8" && input.dtype != DType.INT8) "$precision (${input.dtype.key} I/O)" else precision
 
     /** The file's settings in one short line, e.g. `x4 int8 (uint8 I/O), 128x128 tiles`. */
-    fun label(): String = "x$scale ${precisionLabel()}, " + (tile?.let { "${it.height}x${it.width} tiles" } ?: "dynamic size")
+    fun label(): String = "x$scale ${precisionLabel()}, " + (tile?.let { "${it.height}x${it.width} tiles" } ?: "any tile size") +
+        (npu?.let { " on the ${it.soc} NPU" } ?: "")
 
     private fun tensorProblem(t: TensorSpec, expected: List<Int>): String? = when {
         t.layout != "NHWC" -> "${t.name}: layout ${t.layout}, not NHWC"
@@ -75,7 +97,10 @@ data class Sidecar(
     }
 
     companion object {
-        const val SCHEMA_VERSION = 1L
+        const val SCHEMA_VERSION = 2L
+
+        /** Versions this app reads: 1 lacks only the optional `tiling.max_tile_area` and `npu`. */
+        val READABLE_VERSIONS = listOf(1L, SCHEMA_VERSION)
 
         /** Parses sidecar [text]; [source] names it in error messages (the asset's name). */
         fun parse(text: String, source: String): Sidecar {
@@ -86,8 +111,8 @@ data class Sidecar(
             }
             val doc = Fields(root as? Map<*, *> ?: throw SidecarException("$source: not a JSON object"), source)
             val version = doc.long(SidecarKeys.SCHEMA_VERSION)
-            if (version != SCHEMA_VERSION) {
-                throw SidecarException("$source: sidecar schema version $version; this app reads version $SCHEMA_VERSION")
+            if (version !in READABLE_VERSIONS) {
+                throw SidecarException("$source: sidecar schema version $version; this app reads versions ${READABLE_VERSIONS.joinToString(" and ")}")
             }
             val tile = doc.intsOrNull(SidecarKeys.TILE)
             if (tile != null && tile.size != 2) throw SidecarException("$source: '${SidecarKeys.TILE}' is not [H, W]")
@@ -103,6 +128,15 @@ data class Sidecar(
                 tile = tile?.let { Size(it[0], it[1]) },
                 overlap = doc.long(SidecarKeys.OVERLAP).toInt(),
                 pad = doc.string(SidecarKeys.PAD),
+                maxTileArea = if (tile != null) null else doc.longOrNull(SidecarKeys.MAX_TILE_AREA) ?: TileShape.DEFAULT_MAX_TILE_AREA.toLong(),
+                npu = if (doc.isNull(SidecarKeys.NPU)) null else NpuFacts(
+                    vendor = doc.string(SidecarKeys.NPU_VENDOR),
+                    soc = doc.string(SidecarKeys.NPU_SOC),
+                    sourceFile = doc.string(SidecarKeys.NPU_SOURCE_FILE),
+                    opsOnNpu = doc.long(SidecarKeys.NPU_OPS_ON_NPU).toInt(),
+                    opsTotal = doc.long(SidecarKeys.NPU_OPS_TOTAL).toInt(),
+                    partitions = doc.long(SidecarKeys.NPU_PARTITIONS).toInt()
+                ),
                 delegateReady = doc.booleanOrNull(SidecarKeys.DELEGATE_READY),
                 problems = doc.stringsOrEmpty(SidecarKeys.PROBLEMS),
                 verdict = doc.string(SidecarKeys.VERDICT)
@@ -137,6 +171,9 @@ private class Fields(private val map: Map<*, *>, private val where: String, priv
     fun string(path: String): String = raw(path) as? String ?: fail(path, "a string")
 
     fun long(path: String): Long = raw(path) as? Long ?: fail(path, "an integer")
+
+    /** Null when absent or null; a value of another type is a breach. */
+    fun longOrNull(path: String): Long? = if (isNull(path)) null else long(path)
 
     fun double(path: String): Double = (raw(path) as? Number)?.toDouble() ?: fail(path, "a number")
 

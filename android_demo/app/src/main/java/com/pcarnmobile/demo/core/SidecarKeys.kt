@@ -3,7 +3,7 @@ package com.pcarnmobile.demo.core
 /**
  * Every sidecar key the app reads (docs/export-contract.md), as dotted paths from the document
  * root. They live in this one file so tests/test_android_demo.py can check each against
- * pcarn_mobile/export/schema/sidecar-v1.schema.json: a renamed field fails `make test`, not a phone.
+ * pcarn_mobile/export/schema/sidecar-v1.schema.json (schema version 2): a renamed field fails `make test`, not a phone.
  */
 object SidecarKeys {
     const val SCHEMA_VERSION = "schema_version"
@@ -18,9 +18,17 @@ object SidecarKeys {
     const val TILE = "tiling.tile"
     const val OVERLAP = "tiling.overlap"
     const val PAD = "tiling.pad"
+    const val MAX_TILE_AREA = "tiling.max_tile_area"
     const val DELEGATE_READY = "graph.delegate_ready"
     const val PROBLEMS = "graph.problems"
     const val VERDICT = "parity.verdict"
+    const val NPU = "npu"
+    const val NPU_VENDOR = "npu.vendor"
+    const val NPU_SOC = "npu.soc"
+    const val NPU_SOURCE_FILE = "npu.source_file"
+    const val NPU_OPS_ON_NPU = "npu.ops_on_npu"
+    const val NPU_OPS_TOTAL = "npu.ops_total"
+    const val NPU_PARTITIONS = "npu.partitions"
 }
 
 /** Keys inside [SidecarKeys.INPUT] and [SidecarKeys.OUTPUT], as dotted paths from that object. */

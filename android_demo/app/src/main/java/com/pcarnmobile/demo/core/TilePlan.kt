@@ -49,8 +49,11 @@ class TilePlan private constructor(
             // Python pads first, then plans (and checks) on the padded size.
             val h = maxOf(height, tile.height)
             val w = maxOf(width, tile.width)
-            for (side in listOf(tile.height, tile.width)) {
-                require(side > 2 * overlap || (h <= side && w <= side)) {
+            // Per axis, as TileShape (tile_shape.py) chooses: a side steps only along its own axis, so a
+            // 1x200 tile is fine for a 1x200 photo. (upscale_array checks both sides against both
+            // axes; the two agree on every square tile and wherever both sides exceed 2*overlap.)
+            for ((side, length) in listOf(Pair(tile.height, h), Pair(tile.width, w))) {
+                require(side > 2 * overlap || length <= side) {
                     "tile side $side must exceed twice the overlap ($overlap); use a larger tile"
                 }
             }

@@ -7,8 +7,8 @@ import android.os.Build
 import android.os.SystemClock
 import com.pcarnmobile.demo.core.OutputBudget
 import com.pcarnmobile.demo.core.PixelCodec
-import com.pcarnmobile.demo.core.Size
 import com.pcarnmobile.demo.core.TilePlan
+import com.pcarnmobile.demo.core.runTiles
 import kotlinx.coroutines.currentCoroutineContext
 import kotlinx.coroutines.ensureActive
 
@@ -16,40 +16,34 @@ import kotlinx.coroutines.ensureActive
 data class TileProgress(val done: Int, val total: Int, val tileMs: Double)
 
 /**
- * Upscales [source] (ARGB_8888, software) with [engine] in the sidecar's tiles, writing each tile's
+ * Upscales [source] (ARGB_8888, software) with [engine] in the tiles of its plan (the shape
+ * [com.pcarnmobile.demo.core.ModelGroup.plan] chose for this photo), writing each tile's
  * kept pixels straight into the output bitmap: besides the two bitmaps only one tile's tensors are
  * ever in memory, whatever the photo's size. Cancelling the coroutine stops between tiles and frees
  * the output. Call on [ModelDispatcher].
  */
 suspend fun upscaleTiled(
     engine: SrEngine,
-    installed: InstalledModel,
     source: Bitmap,
     onTile: (TileProgress) -> Unit
 ): Bitmap {
-    val sidecar = installed.sidecar
-    val tile = requireNotNull(sidecar.tile) { "${sidecar.file} has no fixed tile size" }
+    val sidecar = engine.plan.sidecar
+    val tile = engine.plan.tile
     val scale = sidecar.scale
     val plan = TilePlan.of(source.height, source.width, tile, sidecar.overlap)
     val codec = PixelCodec(sidecar.input, sidecar.output)
     val output = Bitmap.createBitmap(scale * source.width, scale * source.height, Bitmap.Config.ARGB_8888)
     try {
-        val pixels = IntArray(tile.height * tile.width)
-        val input = codec.newInput(pixels.size)
-        val kept = IntArray(scale * tile.height * scale * tile.width)
-        plan.tiles.forEachIndexed { i, t ->
-            currentCoroutineContext().ensureActive()
-            val src = plan.source(t)
+        runTiles(plan, scale, codec, read = { src, pixels ->
             source.getPixels(pixels, 0, tile.width, src.left, src.top, src.width, src.height)
-            TilePlan.padEdges(pixels, tile.width, tile.height, Size(src.height, src.width))
-            codec.encode(pixels, input)
+        }, infer = { k, input ->
+            currentCoroutineContext().ensureActive()
             val start = SystemClock.elapsedRealtimeNanos()
-            val result = engine.run(input)
-            val tileMs = (SystemClock.elapsedRealtimeNanos() - start) / 1e6
-            val place = plan.placement(t, scale)
-            codec.decode(result, scale * tile.width, place.from, kept)
+            engine.run(input).also {
+                onTile(TileProgress(k + 1, plan.tiles.size, (SystemClock.elapsedRealtimeNanos() - start) / 1e6))
+            }
+        }) { place, kept ->
             output.setPixels(kept, 0, place.from.width, place.toLeft, place.toTop, place.from.width, place.from.height)
-            onTile(TileProgress(i + 1, plan.tiles.size, tileMs))
         }
         return output
     } catch (e: Throwable) {

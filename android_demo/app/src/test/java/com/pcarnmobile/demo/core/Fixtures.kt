@@ -7,6 +7,7 @@ object Fixtures {
     const val INT8 = "pcarn_m_g4_x4_128x128_int8.tflite.json"
     const val UINT8_IO = "pcarn_m_g4_x4_128x128_int8_uint8io.tflite.json"
     const val DYNAMIC = "pcarn_m_g4_x2_dyn_fp32.tflite.json"
+    const val NPU_SM8650 = "pcarn_m_g4_x4_128x128_int8_qualcomm_sm8650.tflite.json"
 
     fun text(name: String): String =
         Fixtures::class.java.getResource("/sidecars/$name")?.readText() ?: throw IllegalStateException("no fixture $name")
