@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,9 @@ DEFAULT_THREADS = 2
 #: 128x128 x4 default-weights runs (fp32 106 s over 325 k weights, int8 18 s over 416 kB), x1.5.
 #: Weights x pixels tracks multiply-adds for a convolutional file, whatever its groups or scale.
 SECONDS_PER_WEIGHT_PIXEL: dict[str, float] = {"float": 3.0e-8, "int8": 4.0e-9}
+#: Stored weights (as :func:`file_kind` counts them) of the default g4 x4 files, for an estimate
+#: before any file exists.
+REFERENCE_WEIGHTS: dict[str, int] = {"float": 325_000, "int8": 416_000}
 _GUEST = "converters.arm64_guest"
 _REPO = Path(__file__).resolve().parent.parent
 _COUNT = re.compile(r"^mark (\d+): (\d+)$", re.M)
@@ -87,7 +91,7 @@ class Toolchain:
 
     def env(self, **extra: str) -> dict[str, str]:
         site = self.home / "site"
-        return {"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{site}:{_REPO}", "PYTHONHASHSEED": "0",
+        return {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": f"{site}:{_REPO}", "PYTHONHASHSEED": "0",
                 "PYTHONDONTWRITEBYTECODE": "1", "TF_CPP_MIN_LOG_LEVEL": "3", **extra}
 
 
@@ -127,7 +131,7 @@ def check_budget(path: Path, core: str, pixels: int, limit_s: float, threads: in
     need = estimated_seconds(kind, weights, pixels, threads)
     if need > limit_s:
         raise ArmError(f"{path.name} on {core}: about {need:.0f} s per emulated inference of {pixels} LR pixels, over "
-                       f"the {limit_s:.0f} s limit; check a smaller tile (e.g. --input-size 128x128) or raise the limit")
+                       f"the {limit_s:.0f} s limit of an emulated run: raise the limit or check a smaller tile")
 
 
 def _check_core(core: str) -> None:
@@ -215,7 +219,7 @@ def count_instructions(path: str | os.PathLike[str], core: str, size: tuple[int,
     tc = toolchain(counting=True)
     pixels = size[0] * size[1]
     check_budget(path, core, pixels, limit_s / (runs + 1), 1)
-    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"pcarn-arm64-count-{os.getpid()}-{threading.get_ident()}.txt"
+    log = Path(tempfile.gettempdir()) / f"pcarn-arm64-count-{os.getpid()}-{threading.get_ident()}.txt"
     cmd = [str(tc.qemu_dynamic), "-cpu", core, "-plugin", str(tc.plugin), "-d", "plugin", "-D", str(log),
            "-L", str(tc.root), str(tc.python), "-m", _GUEST, "count", str(path.resolve()), str(size[0]), str(size[1]),
            str(runs)]

@@ -67,6 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--parity-data", metavar="DIR",
                         help="evaluation set (paired *_HR/*_LR or HR-only): each file's Y-PSNR next to PyTorch's, "
                              "held to a drop limit per precision")
+    parser.add_argument("--parity-on", action="append", metavar="KERNELS",
+                        help="also check every TFLite file on: arm64 (LiteRT's aarch64 XNNPACK kernels under qemu, "
+                             "at an ARMv8.0 and an ARMv8.2 core; minutes; `make toolchain-arm64` installs it)")
+    parser.add_argument("--arm-time-limit", type=float, metavar="S",
+                        help="seconds one emulated ARM64 inference may take (default 600)")
     parser.add_argument("--expand-groups", action="store_true",
                         help="tflite/onnx: write grouped convs as dense block-diagonal ones (TFLite GPU delegate); "
                              "prints the cost")

@@ -321,3 +321,94 @@ def test_the_kotlin_stitched_pixels_are_pythons(kotlin, dtype, layout):
     got = stitch(h, w, scale, tile, overlap, outputs, layout=layout, quantization=q)
     assert got.dtype == np.uint8 and got.shape == expected.shape
     np.testing.assert_array_equal(got, expected)
+
+
+# -- tensors: the file's own I/O read by TfliteTensors.kt and checked against the sidecar
+
+def _tflite_like(sidecar: dict, path: Path, **change: dict) -> Path:
+    """A .tflite flatbuffer (no operators) whose I/O tensors are the sidecar's, with ``change[which]`` applied."""
+    import flatbuffers
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    codes = {"float32": schema.TensorType.FLOAT32, "float16": schema.TensorType.FLOAT16,
+             "int8": schema.TensorType.INT8, "uint8": schema.TensorType.UINT8}
+    tensors = []
+    for which in ("input", "output"):
+        spec = {**sidecar[which], **change.get(which, {})}
+        t = schema.TensorT()
+        t.name, t.type, t.buffer = spec["name"].encode(), codes[spec["dtype"]], 0
+        t.shape = np.array([max(d, 1) for d in spec["shape"]], dtype=np.int32)
+        if any(d < 0 for d in spec["shape"]):
+            t.shapeSignature = np.array(spec["shape"], dtype=np.int32)
+        t.quantization = schema.QuantizationParametersT()
+        if spec["quantization"] is not None:
+            t.quantization.scale = np.array([spec["quantization"]["scale"]], dtype=np.float32)
+            t.quantization.zeroPoint = np.array([spec["quantization"]["zero_point"]], dtype=np.int64)
+        tensors.append(t)
+    graph = schema.SubGraphT()
+    graph.tensors, graph.inputs, graph.outputs, graph.operators = tensors, [0], [1], []
+    model = schema.ModelT()
+    model.version, model.subgraphs, model.buffers, model.operatorCodes = 3, [graph], [schema.BufferT()], []
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    path.write_bytes(bytes(builder.Output()))
+    return path
+
+
+def test_the_kotlin_core_reads_a_files_tensors_and_refuses_a_mismatch(kotlin, tmp_path):
+    from benchmarks.appcores.kotlin import ask
+
+    names = ["fp32", "fp16", "int8", "int8_uint8io"]
+    sidecars = {n: (FIXTURES / f"pcarn_m_g4_x4_128x128_{n}.tflite.json").read_text() for n in names}
+    sidecars["dyn"] = (FIXTURES / "pcarn_m_g4_x2_dyn_fp32.tflite.json").read_text()
+    int8 = json.loads(sidecars["int8"])
+    q = int8["output"]["quantization"]
+    mismatches = {  # what a wrong file looks like, and the words of its one line
+        "uint8 bytes": ({"output": {"dtype": "uint8"}}, "output 'sr' is uint8, the sidecar says int8"),
+        "renamed": ({"input": {"name": "serving_default_x:0"}}, "input tensor 'serving_default_x:0', the sidecar says 'lr'"),
+        "zero point": ({"output": {"quantization": {**q, "zero_point": 0}}}, "output 'sr' is quantized scale"),
+        "scale": ({"input": {"quantization": {**q, "scale": 1 / 128}}}, "input 'lr' is quantized scale 0.0078125"),
+        "shape": ({"input": {"shape": [1, 64, 64, 3]}}, "input 'lr' has shape [1, 64, 64, 3], the sidecar says [1, 128, 128, 3]"),
+        "float": ({"output": {"dtype": "float32", "quantization": None}}, "output 'sr' is float32"),
+    }
+    cases = [{"file": str(_tflite_like(json.loads(text), tmp_path / f"{n}.tflite")), "sidecar": text} for n, text in sidecars.items()]
+    cases += [{"file": str(_tflite_like(int8, tmp_path / f"bad{i}.tflite", **change)), "sidecar": sidecars["int8"]}
+              for i, (change, _) in enumerate(mismatches.values())]
+    (tmp_path / "junk.tflite").write_bytes(b"\0" * 64)
+    cases.append({"file": str(tmp_path / "junk.tflite"), "sidecar": sidecars["int8"]})
+    answers = ask({"tensors": cases})["tensors"]
+    for n, answer in zip(sidecars, answers):
+        spec = json.loads(sidecars[n])
+        assert answer["mismatch"] is None, n
+        assert answer["inputs"] == [{k: spec["input"][k] for k in ("name", "dtype", "shape", "quantization")}], n
+    for (label, (_, words)), answer in zip(mismatches.items(), answers[len(sidecars):]):
+        assert answer["mismatch"].startswith("pcarn_m_g4_x4_128x128_int8.tflite does not match its sidecar: "), label
+        assert words in answer["mismatch"] and "\n" not in answer["mismatch"], (label, answer["mismatch"])
+    assert answers[-1] == {"error": "not a TFLite file (no TFL3 identifier)"}
+
+
+# -- the Gradle wrapper: a Gradle that runs on current JDKs, the AGP it supports, scripts that run its jar
+
+#: AGP minor -> the oldest Gradle it supports (developer.android.com, AGP release notes: 8.13 needs 8.13).
+AGP_MIN_GRADLE = {(8, 13): (8, 13)}
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in text.split("."))
+
+
+def test_the_gradle_wrapper_is_8_14_or_later_with_a_matching_agp_and_consistent_scripts():
+    import zipfile
+
+    wrapper = APP / "gradle" / "wrapper"
+    url = re.search(r"^distributionUrl=.*/gradle-([\d.]+)-bin\.zip$", (wrapper / "gradle-wrapper.properties").read_text(), re.M)
+    gradle = _version(url.group(1))
+    assert gradle >= (8, 14), "Gradle 8.13 and older do not run on JDK 24 (Gradle's compatibility matrix)"
+    agp = _version(re.search(r'^agp = "([\d.]+)"$', (APP / "gradle" / "libs.versions.toml").read_text(), re.M).group(1))
+    assert gradle >= AGP_MIN_GRADLE[agp[:2]]
+    with zipfile.ZipFile(wrapper / "gradle-wrapper.jar") as jar:
+        assert "org/gradle/wrapper/GradleWrapperMain.class" in jar.namelist()
+    for script in ("gradlew", "gradlew.bat"):
+        text = (APP / script).read_text()
+        assert "gradle-wrapper.jar" in text and "org.gradle.wrapper.GradleWrapperMain" in text, script
+    assert (APP / "gradlew").stat().st_mode & 0o111, "gradlew must be executable"

@@ -64,6 +64,25 @@ def _files_table(report: dict[str, Any]) -> str:
     return table("Files written, one row each", headers, rows, raw=True)
 
 
+def arm64_table(files: list[dict[str, Any]]) -> str:
+    """The files checked on LiteRT's aarch64 kernels (``parity.arm64``): one row per file and emulated core."""
+    rows = []
+    for meta in files:
+        arm = meta["parity"].get("arm64")
+        for row in (arm or {}).get("cores", []):
+            rows.append([escape(meta["file"]), escape(f"{row['core']} ({row['isa']})"), str(row["vs_torch"]["psnr_db"]),
+                         f"{row['vs_torch']['max_abs']:.4f}", str(row["vs_x86"]["psnr_db"]),
+                         f"{row['vs_x86']['max_abs']:.4f}", verdict_html(row["verdict"])])
+    if not rows:
+        return ""
+    arm = next(m["parity"]["arm64"] for m in files if m["parity"].get("arm64"))
+    caption = (f"On the phone's CPU kernels: LiteRT {arm['runtime']['ai-edge-litert']} aarch64 (XNNPACK) under "
+               f"{arm['runtime']['emulator']}, {arm['runtime']['threads']} guest threads, on "
+               f"{', '.join(arm['cores'][0]['vs_torch']['images'])}; held to each file's photo floor")
+    return table(caption, ["file", "emulated core", "PSNR vs PyTorch (dB)", "max abs", "PSNR vs x86 LiteRT (dB)",
+                           "max abs vs x86", "verdict"], rows, raw=True)
+
+
 def _sensitivity(meta: dict[str, Any]) -> str:
     """The int8 sensitivity report of a file (``--int8-sensitivity``), or nothing."""
     sens = meta.get("calibration", {}).get("sensitivity")
@@ -90,7 +109,8 @@ def render(report: dict[str, Any], sections: list[list[str]]) -> str:
         ("wall time", f"{report['wall_time_s']:.1f} s: " + ", ".join(f"{k} {v:.1f}" for k, v in report["timings_s"].items())),
         ("tools", ", ".join(f"{k} {v}" for k, v in report["tools"].items())),
     ])
-    body = [f"<h1>pcarn-mobile export report: {verdict_html(report['verdict'])}</h1>", run, _files_table(report)]
+    body = [f"<h1>pcarn-mobile export report: {verdict_html(report['verdict'])}</h1>", run, _files_table(report),
+            arm64_table(report["files"])]
     npu = npu_rows(report)
     if npu:
         body.append(table("Files compiled for an NPU, run on Qualcomm's x86 HTP emulator", NPU_HEADERS, npu))

@@ -57,6 +57,8 @@ class ExportOptions:
     tensor_io: bool | None = None  # Core ML: float32 tensors instead of images (default: images)
     min_ios: int | None = None  # Core ML deployment target (default 16)
     parity_data: str | None = None  # evaluation set for the Y-PSNR verdict
+    parity_on: str | Sequence[str] | None = None  # also check on: arm64 (LiteRT's aarch64 kernels under qemu)
+    arm_time_limit: float | None = None  # seconds one emulated ARM64 inference may take (default 600)
     expand_groups: bool = False
     android_demo: bool = False  # install the TFLite files into android_demo/ (a checkout's app)
     npu: str | None = None  # TFLite int8: also compile for NPUs, "qualcomm:SM8650,SM8750" or "qualcomm:all"
@@ -106,6 +108,8 @@ class Plan:
     #: Every input the TFLite target writes, ``input_size`` first (None: the resizable file). More
     #: than one only for ``--android-demo`` without --input-size/--dynamic: the shipped shapes.
     tflite_sizes: tuple[tuple[int, int] | None, ...] = ()
+    parity_on: tuple[str, ...] = ()  # extra kernels every TFLite file is checked on: "arm64"
+    arm_time_limit: float = 600.0
 
 
 def _split(value: str | Sequence[str] | None, what: str) -> list[str] | None:
@@ -243,10 +247,11 @@ def plan(o: ExportOptions) -> Plan:
     if o.ios_demo and coreml is not None and not coreml.image_io:
         raise UserError("--ios-demo installs image-I/O packages (the demo app passes pixel buffers); drop --tensor-io")
     install = tuple(app for app in ("android_demo", "ios_demo") if getattr(o, app))
+    parity_on, arm_limit = _parity_on(o, targets, precisions, input_size)
     npu = npu_socs(o.npu, bool(o.dynamic), precisions.get("tflite", ())) if o.npu else ()
     return Plan(targets, precisions, input_size, io, o.calib, calib_count, o.int8_sensitivity, o.expand_groups, coreml,
                 o.parity_data, install, Path(o.out), {k: v for k, v in asdict(o).items() if v not in (None, False)},
-                npu, _tflite_sizes(o, input_size))
+                npu, _tflite_sizes(o, input_size), parity_on=parity_on, arm_time_limit=arm_limit)
 
 
 def _tflite_sizes(o: ExportOptions, input_size: tuple[int, int] | None) -> tuple[tuple[int, int] | None, ...]:
@@ -255,3 +260,37 @@ def _tflite_sizes(o: ExportOptions, input_size: tuple[int, int] | None) -> tuple
     if not o.android_demo or o.input_size is not None or o.dynamic:
         return (input_size,)
     return (*SHIPPED_SHAPES, None)
+
+
+def _parity_on(o: ExportOptions, targets: tuple[str, ...], precisions: dict[str, tuple[str, ...]],
+               input_size: tuple[int, int] | None) -> tuple[tuple[str, ...], float]:
+    """``--parity-on arm64``: TFLite files only, the emulator installed, a tile it can run within the time limit."""
+    from converters.arm64_runner import DEFAULT_TIME_LIMIT_S, REFERENCE_WEIGHTS, estimated_seconds, toolchain, ArmError
+
+    from .limits import DYNAMIC_PARITY_SIZE
+
+    asked = _split(o.parity_on, "--parity-on") or []
+    if o.arm_time_limit is not None and "arm64" not in asked:
+        raise UserError("--arm-time-limit applies to --parity-on arm64")
+    limit = DEFAULT_TIME_LIMIT_S if o.arm_time_limit is None else float(o.arm_time_limit)
+    if not asked:
+        return (), limit
+    unknown = [a for a in asked if a != "arm64"]
+    if unknown:
+        raise UserError(f"unknown --parity-on {', '.join(unknown)}; choose arm64 (x86 parity always runs)")
+    if "tflite" not in targets:
+        raise UserError(f"--parity-on arm64 checks TFLite files, and --target {o.target} writes none")
+    if limit <= 0:
+        raise UserError(f"--arm-time-limit {o.arm_time_limit}: give a positive number of seconds")
+    try:
+        toolchain()
+    except ArmError as exc:
+        raise UserError(f"--parity-on arm64: {exc}") from None
+    h, w = input_size or DYNAMIC_PARITY_SIZE
+    kind = "float" if set(precisions["tflite"]) - {"int8"} else "int8"
+    need = estimated_seconds(kind, REFERENCE_WEIGHTS[kind], h * w)
+    if need > limit:
+        raise UserError(f"--parity-on arm64 at {h}x{w}: about {need:.0f} s per emulated {kind} inference, over the "
+                        f"{limit:.0f} s limit: raise --arm-time-limit or check a smaller tile (--input-size)")
+    return ("arm64",), limit
+

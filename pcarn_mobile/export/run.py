@@ -26,6 +26,7 @@ from ..shared import REPO_ROOT
 from ..tiling import TorchRunner
 from ..weights import DEFAULT_WEIGHTS, LoadedWeights
 from . import html_report, npu_target
+from .arm64 import arm64_parity, merge_verdict
 from .calibration import load_calibration
 from .cost import expand_groups_cost
 from .formats import FORMATS
@@ -210,6 +211,11 @@ def _convert(plan: Plan, options: ExportOptions, weights: LoadedWeights, module:
         a.parity.update(verdict(a.fmt, a.variant, a.parity["photos"], a.parity.get("quality")))
         if a.baseline is not None:
             npu_target.against_cpu(a, outputs, photos)
+        if "arm64" in plan.parity_on and a.fmt.name == "tflite" and a.baseline is None:
+            log.info("%s: on ARM64 kernels (emulated; minutes)", a.path.name)
+            a.parity["arm64"] = arm64_parity(a.path, a.fmt, a.variant, reference, photos, outputs,
+                                             limit_s=plan.arm_time_limit)
+            merge_verdict(a.parity)
     timings["parity (and report pictures)"] = round(time.perf_counter() - t, 2)
     common = {"model": h.arch, "scale": scale, "groups": h.groups, "weights": weights_entry(weights), "tools": report["tools"]}
     staged = []

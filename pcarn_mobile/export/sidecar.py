@@ -16,6 +16,7 @@ from ..machine import installed_versions
 from ..tile_shape import max_tile_area
 from ..tiling import DEFAULT_OVERLAP, RECEPTIVE_RADIUS
 from ..weights import LoadedWeights
+from .arm64 import table_rows as arm64_rows
 from .job import Artifact
 from .npu_report import HEADERS as NPU_HEADERS, npu_rows
 
@@ -128,6 +129,14 @@ def render_table(report: dict[str, Any]) -> str:
         if quality:
             row.append(_fmt(p.get("quality", {}).get("psnr_y"), 3))
         rows.append(row)
+    rows_of_files = rows[1:]
+    if any(arm64_rows(a) for a in report["files"]):  # each file's ARM64 rows right under its own
+        header.append("ARM64 vs x86")
+        rows = [rows[0] + [""] * (len(header) - len(rows[0]))]
+        for a, row in zip(report["files"], rows_of_files):
+            rows.append(row + [""] * (len(header) - len(row)))
+            rows += [[name, "", "", torch, max_abs, ok] + [""] * (len(header) - 7) + [x86]
+                     for name, torch, max_abs, x86, ok in arm64_rows(a)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))

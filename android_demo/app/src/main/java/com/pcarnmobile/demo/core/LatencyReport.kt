@@ -73,11 +73,25 @@ data class LatencyResult(
             "input" to listOf(input.height, input.width),
             "runs" to runs, "warmup" to warmup, "latency_ms" to stats?.toJson(),
             "compile_ms" to compileMs, "first_inference_ms" to firstInferenceMs,
-            "delegation" to linkedMapOf("status" to delegation, "messages" to messages)
+            "delegation" to delegationJson()
         )
         if (sha256 != null) entry["sha256"] = sha256
         if (error != null) entry["error"] = error
         return entry
+    }
+
+    /**
+     * An NPU file's delegated share comes from its compile facts (the sidecar's `npu` section: ops
+     * on the NPU of the total, partitions), which LiteRT's dispatch does not report at run time.
+     */
+    private fun delegationJson(): Map<String, Any?> {
+        val npu = sidecar.npu
+        if (backend != "npu" || npu == null || error != null) return linkedMapOf("status" to delegation, "messages" to messages)
+        val status = if (npu.opsOnNpu == npu.opsTotal) "full" else "partial"
+        return linkedMapOf(
+            "status" to status, "delegate_kernels" to npu.partitions, "delegated_ops" to npu.opsOnNpu,
+            "cpu_ops" to npu.opsTotal - npu.opsOnNpu, "messages" to messages
+        )
     }
 }
 

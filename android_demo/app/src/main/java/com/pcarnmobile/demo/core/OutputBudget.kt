@@ -18,10 +18,28 @@ object OutputBudget {
     /** The output pixel budget given [availableBytes] (free memory now, or the heap limit before Android 8). */
     fun maxOutputPixels(availableBytes: Long): Long = minOf(MAX_OUTPUT_PIXELS, availableBytes / MEMORY_SHARE / 4)
 
-    /** Null when a [width]x[height] photo at x[scale] fits in [maxPixels]; else why not and what would, in one line. */
+    /**
+     * The longest output side the app can save: the result is saved as a JPEG, whose header holds
+     * 16-bit sides (65,535 at most), and libjpeg-turbo, Android's encoder, refuses any side over
+     * its JPEG_MAX_DIMENSION, 65,500 (jmorecfg.h). A thin panorama passes the pixel budget
+     * (17,000x200 at x4 is 54 MP) yet could never be saved, so it is refused before any work.
+     */
+    const val MAX_JPEG_SIDE = 65_500L
+
+    /**
+     * Null when a [width]x[height] photo (the header's dimensions, before decoding) at x[scale]
+     * fits in [maxPixels] and in a JPEG; else why not and what would, in one line.
+     */
     fun refusal(width: Int, height: Int, scale: Int, maxPixels: Long): String? {
         val outW = width.toLong() * scale
         val outH = height.toLong() * scale
+        if (maxOf(outW, outH) > MAX_JPEG_SIDE) {
+            return String.format(
+                Locale.ROOT,
+                "%dx%d at x%d would be %dx%d: a JPEG side can be at most %d px; use a photo of at most %d px a side at x%d",
+                width, height, scale, outW, outH, MAX_JPEG_SIDE, MAX_JPEG_SIDE / scale, scale
+            )
+        }
         if (outW * outH <= maxPixels) return null
         val shrink = Math.sqrt(maxPixels.toDouble() / (outW * outH))
         var fitW = (width * shrink).toInt()

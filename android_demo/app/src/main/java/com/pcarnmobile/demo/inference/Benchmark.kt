@@ -6,12 +6,15 @@ import android.content.res.AssetManager
 import android.os.Build
 import android.os.SystemClock
 import com.pcarnmobile.demo.BuildConfig
+import com.pcarnmobile.demo.core.Backend
 import com.pcarnmobile.demo.core.DeviceFacts
 import com.pcarnmobile.demo.core.Json
 import com.pcarnmobile.demo.core.LatencyReport
 import com.pcarnmobile.demo.core.LatencyResult
 import com.pcarnmobile.demo.core.LatencyStats
 import com.pcarnmobile.demo.core.PixelCodec
+import com.pcarnmobile.demo.core.RunPlan
+import com.pcarnmobile.demo.core.Size
 import com.pcarnmobile.demo.core.TensorData
 import java.io.File
 import java.security.MessageDigest
@@ -38,24 +41,32 @@ suspend fun measureLatency(
     onRun: (Int) -> Unit
 ): LatencyResult {
     val sidecar = installed.sidecar
-    val tile = requireNotNull(sidecar.tile) { "${sidecar.file} has no fixed tile size" }
-    val gpu = settings.backend == Backend.GPU
+    // A resizable file is timed at the default shape's square, the shape its CPU tiles come near.
+    val tile = sidecar.tile ?: Size(128, 128)
+    // An NPU file runs on its NPU or not at all; a resizable one on the CPU (one shape a session).
+    val backend = when {
+        sidecar.npu != null -> Backend.NPU
+        sidecar.tile == null -> Backend.CPU
+        else -> settings.backend
+    }
+    val gpu = backend == Backend.GPU
     fun result(stats: LatencyStats?, compileMs: Double?, firstMs: Double?, error: String?): LatencyResult {
         // CompiledModel with the GPU accelerator compiles the whole graph or fails (no silent CPU
         // split), so a GPU figure is a full delegation.
         val delegation = when {
-            error != null && gpu -> "failed"
+            error != null && backend != Backend.CPU -> "failed"
             gpu -> "full"
             else -> "not-applicable"
         }
         return LatencyResult(
-            sidecar, sha256(context.assets, installed.assetPath), tile, settings.backend.name.lowercase(),
-            if (gpu) null else settings.threads, settings.runs, settings.warmup, stats, compileMs, firstMs,
+            sidecar, sha256(context.assets, installed.assetPath), tile, backend.name.lowercase(),
+            if (backend == Backend.CPU) settings.threads else null, settings.runs, settings.warmup, stats, compileMs, firstMs,
             delegation, listOfNotNull(error), error
         )
     }
     try {
-        SrEngine.open(context, installed, settings.backend, settings.threads, cpuFallback = false).use { engine ->
+        val plan = RunPlan(sidecar, tile, backend, resize = sidecar.tile == null, note = null)
+        SrEngine.open(context, plan, settings.threads).use { engine ->
             val codec = PixelCodec(sidecar.input, sidecar.output)
             val input = codec.newInput(tile.height * tile.width)
             codec.encode(LatencyReport.inputPixels(tile), input)

@@ -1,8 +1,8 @@
 package com.pcarnmobile.demo.inference
 
+import java.util.concurrent.Executors
 import kotlinx.coroutines.ExecutorCoroutineDispatcher
 import kotlinx.coroutines.asCoroutineDispatcher
-import java.util.concurrent.Executors
 
 /** The name of the one thread every model lives on. */
 const val MODEL_THREAD = "pcarn-model"

@@ -16,19 +16,19 @@ import kotlinx.coroutines.ensureActive
 data class TileProgress(val done: Int, val total: Int, val tileMs: Double)
 
 /**
- * Upscales [source] (ARGB_8888, software) with [engine] in the sidecar's tiles, writing each tile's
+ * Upscales [source] (ARGB_8888, software) with [engine] in the tiles of its plan (the shape
+ * [com.pcarnmobile.demo.core.ModelGroup.plan] chose for this photo), writing each tile's
  * kept pixels straight into the output bitmap: besides the two bitmaps only one tile's tensors are
  * ever in memory, whatever the photo's size. Cancelling the coroutine stops between tiles and frees
  * the output. Call on [ModelDispatcher].
  */
 suspend fun upscaleTiled(
     engine: SrEngine,
-    installed: InstalledModel,
     source: Bitmap,
     onTile: (TileProgress) -> Unit
 ): Bitmap {
-    val sidecar = installed.sidecar
-    val tile = requireNotNull(sidecar.tile) { "${sidecar.file} has no fixed tile size" }
+    val sidecar = engine.plan.sidecar
+    val tile = engine.plan.tile
     val scale = sidecar.scale
     val plan = TilePlan.of(source.height, source.width, tile, sidecar.overlap)
     val codec = PixelCodec(sidecar.input, sidecar.output)

@@ -4,8 +4,8 @@ import android.app.Application
 import androidx.lifecycle.AndroidViewModel
 import androidx.lifecycle.viewModelScope
 import com.pcarnmobile.demo.R
+import com.pcarnmobile.demo.core.Backend
 import com.pcarnmobile.demo.core.LatencyResult
-import com.pcarnmobile.demo.inference.Backend
 import com.pcarnmobile.demo.inference.BenchmarkSettings
 import com.pcarnmobile.demo.inference.Catalog
 import com.pcarnmobile.demo.inference.ModelCatalog

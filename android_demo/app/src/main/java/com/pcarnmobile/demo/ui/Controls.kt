@@ -21,7 +21,7 @@ import androidx.compose.ui.res.stringResource
 import androidx.compose.ui.text.font.FontFamily
 import androidx.compose.ui.unit.dp
 import com.pcarnmobile.demo.R
-import com.pcarnmobile.demo.inference.Backend
+import com.pcarnmobile.demo.core.Backend
 import com.pcarnmobile.demo.inference.Catalog
 import com.pcarnmobile.demo.inference.ModelCatalog
 

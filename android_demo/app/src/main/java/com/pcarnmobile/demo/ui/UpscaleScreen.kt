@@ -28,8 +28,8 @@ import androidx.core.content.ContextCompat
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import androidx.lifecycle.viewmodel.compose.viewModel
 import com.pcarnmobile.demo.R
-import com.pcarnmobile.demo.inference.Backend
-import com.pcarnmobile.demo.inference.InstalledModel
+import com.pcarnmobile.demo.core.Backend
+import com.pcarnmobile.demo.core.ModelGroup
 import com.pcarnmobile.demo.inference.TileProgress
 
 /** Pick a photo, choose the model and where it runs, upscale in tiles, compare, save. */
@@ -45,7 +45,7 @@ fun UpscaleScreen(modifier: Modifier = Modifier, viewModel: UpscaleViewModel = v
     }
     CatalogColumn(state.catalog, modifier) { catalog ->
         val running = state.progress != null
-        ModelChoice(catalog.models, state.model, viewModel::selectModel, enabled = !running)
+        ModelChoice(catalog.groups, state.model, viewModel::selectModel, enabled = !running)
         BackendChoice(state.backend, state.threads, viewModel::selectBackend, viewModel::selectThreads, enabled = !running)
         Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
             OutlinedButton(
@@ -59,7 +59,7 @@ fun UpscaleScreen(modifier: Modifier = Modifier, viewModel: UpscaleViewModel = v
             }
         }
         state.photo?.let { photo ->
-            val scale = state.model?.sidecar?.scale ?: 1
+            val scale = state.model?.scale ?: 1
             Text(stringResource(R.string.photo_size, photo.size.width, photo.size.height, scale, scale * photo.size.width, scale * photo.size.height))
         }
         state.progress?.let { Progress(it) }
@@ -87,26 +87,26 @@ fun UpscaleScreen(modifier: Modifier = Modifier, viewModel: UpscaleViewModel = v
 
 /** Scale first (when several are installed), then the precisions and I/O variants at that scale. */
 @Composable
-private fun ModelChoice(models: List<InstalledModel>, selected: InstalledModel?, onSelect: (InstalledModel) -> Unit, enabled: Boolean) {
-    val scales = models.map { it.sidecar.scale }.distinct()
-    val scale = selected?.sidecar?.scale ?: scales.first()
+private fun ModelChoice(models: List<ModelGroup>, selected: ModelGroup?, onSelect: (ModelGroup) -> Unit, enabled: Boolean) {
+    val scales = models.map { it.scale }.distinct()
+    val scale = selected?.scale ?: scales.first()
     if (scales.size > 1) {
-        ChoiceRow(stringResource(R.string.scale), scales, scale, { "x$it" }, { s -> onSelect(models.first { it.sidecar.scale == s }) }, enabled)
+        ChoiceRow(stringResource(R.string.scale), scales, scale, { "x$it" }, { s -> onSelect(models.first { it.scale == s }) }, enabled)
     }
-    val variants = models.filter { it.sidecar.scale == scale }
-    val ambiguous = variants.groupBy { it.sidecar.precisionLabel() }.any { it.value.size > 1 }
+    val variants = models.filter { it.scale == scale }
+    val ambiguous = variants.groupBy { it.precisionLabel() }.any { it.value.size > 1 }
     ChoiceRow(
         stringResource(R.string.precision), variants, selected,
-        { if (ambiguous) it.sidecar.label() else it.sidecar.precisionLabel() }, onSelect, enabled
+        { if (ambiguous) it.label() else it.precisionLabel() }, onSelect, enabled
     )
-    selected?.sidecar?.let { s ->
-        val tile = s.tile ?: return@let
+    selected?.let { group ->
+        val s = group.files.first()
         val ready = when (s.delegateReady) {
             true -> stringResource(R.string.delegate_ready)
             false -> stringResource(R.string.not_delegate_ready)
             null -> stringResource(R.string.delegate_unknown)
         }
-        Text(stringResource(R.string.model_details, s.file, tile.height, tile.width, s.overlap, ready), style = MaterialTheme.typography.bodySmall)
+        Text(stringResource(R.string.model_details, group.label(), s.overlap, ready), style = MaterialTheme.typography.bodySmall)
     }
 }
 
@@ -123,10 +123,14 @@ private fun Progress(progress: TileProgress) {
 
 @Composable
 private fun resultSummary(result: UpscaleResult): String {
-    val where = if (result.ranOn == Backend.GPU) stringResource(R.string.on_gpu) else stringResource(R.string.on_cpu, result.threads)
+    val where = when (result.ranOn) {
+        Backend.NPU -> stringResource(R.string.on_npu)
+        Backend.GPU -> stringResource(R.string.on_gpu)
+        Backend.CPU -> stringResource(R.string.on_cpu, result.threads)
+    }
     return stringResource(
         R.string.result_summary,
-        result.output.width, result.output.height, result.tiles, where,
+        result.output.width, result.output.height, result.tiles, result.tile.height, result.tile.width, where,
         result.perTile.p50, result.perTile.min, result.perTile.max, result.firstTileMs,
         result.totalMs / 1000, result.compileMs
     )

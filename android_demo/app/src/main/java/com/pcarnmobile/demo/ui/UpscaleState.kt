@@ -2,11 +2,11 @@ package com.pcarnmobile.demo.ui
 
 import android.graphics.Bitmap
 import android.net.Uri
+import com.pcarnmobile.demo.core.Backend
 import com.pcarnmobile.demo.core.LatencyStats
+import com.pcarnmobile.demo.core.ModelGroup
 import com.pcarnmobile.demo.core.Size
-import com.pcarnmobile.demo.inference.Backend
 import com.pcarnmobile.demo.inference.Catalog
-import com.pcarnmobile.demo.inference.InstalledModel
 import com.pcarnmobile.demo.inference.TileProgress
 
 /** The picked photo: its full size and a screen-sized preview. */
@@ -23,13 +23,15 @@ data class UpscaleResult(
     val compileMs: Double,
     val totalMs: Double,
     val ranOn: Backend,
-    val threads: Int
+    val threads: Int,
+    /** The LR tile shape this photo ran at (TileShape's choice for it). */
+    val tile: Size
 )
 
 data class UpscaleUiState(
     /** Null until assets/models/ has been read. */
     val catalog: Catalog? = null,
-    val model: InstalledModel? = null,
+    val model: ModelGroup? = null,
     val backend: Backend = Backend.CPU,
     val threads: Int = defaultThreads(),
     val photo: Photo? = null,
@@ -37,7 +39,7 @@ data class UpscaleUiState(
     val progress: TileProgress? = null,
     val result: UpscaleResult? = null,
     val saving: Boolean = false,
-    /** One line of information: the GPU fallback, a saved file, a cancelled run. */
+    /** One line of information: a backend fallback and why, a saved file, a cancelled run. */
     val notice: String? = null,
     /** One line saying what went wrong. */
     val error: String? = null

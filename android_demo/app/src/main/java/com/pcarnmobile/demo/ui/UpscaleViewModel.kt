@@ -3,15 +3,19 @@ package com.pcarnmobile.demo.ui
 import android.app.Application
 import android.graphics.Bitmap
 import android.net.Uri
+import android.os.Build
 import android.os.SystemClock
 import androidx.lifecycle.AndroidViewModel
 import androidx.lifecycle.viewModelScope
 import com.pcarnmobile.demo.R
+import com.pcarnmobile.demo.core.Backend
 import com.pcarnmobile.demo.core.LatencyStats
+import com.pcarnmobile.demo.core.ModelGroup
 import com.pcarnmobile.demo.core.OutputBudget
+import com.pcarnmobile.demo.core.RunPlan
+import com.pcarnmobile.demo.core.SOC_MODEL_API
 import com.pcarnmobile.demo.core.Size
-import com.pcarnmobile.demo.inference.Backend
-import com.pcarnmobile.demo.inference.InstalledModel
+import com.pcarnmobile.demo.inference.BackendUnavailableException
 import com.pcarnmobile.demo.inference.ModelCatalog
 import com.pcarnmobile.demo.inference.ModelDispatcher
 import com.pcarnmobile.demo.inference.SrEngine
@@ -42,11 +46,11 @@ class UpscaleViewModel(application: Application) : AndroidViewModel(application)
     init {
         viewModelScope.launch {
             val catalog = withContext(Dispatchers.IO) { ModelCatalog.load(app.assets) }
-            _state.update { it.copy(catalog = catalog, model = catalog.models.firstOrNull()) }
+            _state.update { it.copy(catalog = catalog, model = catalog.groups.firstOrNull()) }
         }
     }
 
-    fun selectModel(model: InstalledModel) = _state.update { it.copy(model = model) }
+    fun selectModel(model: ModelGroup) = _state.update { it.copy(model = model) }
 
     fun selectBackend(backend: Backend) = _state.update { it.copy(backend = backend) }
 
@@ -74,7 +78,7 @@ class UpscaleViewModel(application: Application) : AndroidViewModel(application)
         val model = start.model ?: return
         val photo = start.photo ?: return
         if (start.busy) return
-        val refusal = OutputBudget.refusal(photo.size.width, photo.size.height, model.sidecar.scale, outputPixelBudget(app))
+        val refusal = OutputBudget.refusal(photo.size.width, photo.size.height, model.scale, outputPixelBudget(app))
         if (refusal != null) {
             _state.update { it.copy(error = refusal, notice = null) }
             return
@@ -111,7 +115,7 @@ class UpscaleViewModel(application: Application) : AndroidViewModel(application)
         viewModelScope.launch {
             try {
                 withContext(Dispatchers.IO) {
-                    Photos.saveToGallery(app, output, "pcarn_x${model.sidecar.scale}_${System.currentTimeMillis()}")
+                    Photos.saveToGallery(app, output, "pcarn_x${model.scale}_${System.currentTimeMillis()}")
                 }
                 _state.update { it.copy(saving = false, notice = app.getString(R.string.saved)) }
             } catch (e: Exception) {
@@ -122,28 +126,49 @@ class UpscaleViewModel(application: Application) : AndroidViewModel(application)
 
     fun saveRefused() = _state.update { it.copy(error = app.getString(R.string.error_storage_permission)) }
 
-    private suspend fun run(model: InstalledModel, photo: Photo, backend: Backend, threads: Int): UpscaleResult {
+    private suspend fun run(model: ModelGroup, photo: Photo, backend: Backend, threads: Int): UpscaleResult {
         val started = SystemClock.elapsedRealtimeNanos()
         val source = withContext(Dispatchers.IO) { Photos.decode(app.contentResolver, photo.uri) }
         try {
             return withContext(ModelDispatcher) {
-                SrEngine.open(app, model, backend, threads, cpuFallback = true).use { engine ->
-                    engine.gpuRefusal?.let { why -> _state.update { it.copy(notice = app.getString(R.string.gpu_fallback, why)) } }
+                openSession(model, source.height, source.width, backend, threads).use { engine ->
+                    engine.plan.note?.let { why -> _state.update { it.copy(notice = app.getString(R.string.backend_fallback, why)) } }
                     val tileMs = ArrayList<Double>()
-                    val output = upscaleTiled(engine, model, source) { p ->
+                    val output = upscaleTiled(engine, source) { p ->
                         tileMs.add(p.tileMs)
                         _state.update { it.copy(progress = p) }
                     }
                     fullOutput = output
-                    val (before, after) = previews(source, output, model.sidecar.scale)
+                    val (before, after) = previews(source, output, model.scale)
                     UpscaleResult(
                         before, after, Size(output.height, output.width), LatencyStats.of(tileMs), tileMs.size, tileMs.first(),
-                        engine.compileMs, (SystemClock.elapsedRealtimeNanos() - started) / 1e6, engine.backend, threads
+                        engine.compileMs, (SystemClock.elapsedRealtimeNanos() - started) / 1e6, engine.plan.backend, threads, engine.plan.tile
                     )
                 }
             }
         } finally {
             source.recycle()
+        }
+    }
+
+    /**
+     * The session for this photo: [ModelGroup.plan]'s file and tile shape for [backend]. A GPU or
+     * NPU that cannot take it re-plans (NPU -> the plain file on the GPU -> the CPU), and the
+     * plan's note says why on screen. Call on [ModelDispatcher].
+     */
+    private fun openSession(model: ModelGroup, height: Int, width: Int, backend: Backend, threads: Int): SrEngine {
+        val soc = if (Build.VERSION.SDK_INT >= SOC_MODEL_API) Build.SOC_MODEL else null
+        var plan = model.plan(height, width, backend, soc)
+        while (true) {
+            try {
+                return SrEngine.open(app, plan, threads)
+            } catch (e: BackendUnavailableException) {
+                plan = when (plan.backend) {
+                    Backend.NPU -> model.afterNpuFailure(height, width, e.message.orEmpty())
+                    Backend.GPU -> model.plan(height, width, Backend.CPU, soc).let { RunPlan(it.sidecar, it.tile, it.backend, it.resize, "GPU not used: ${e.message}; running on the CPU") }
+                    Backend.CPU -> throw e
+                }
+            }
         }
     }
 

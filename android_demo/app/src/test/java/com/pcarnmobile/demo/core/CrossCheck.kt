@@ -1,8 +1,10 @@
 package com.pcarnmobile.demo.core
 
 import java.io.BufferedOutputStream
+import java.io.File
 import java.io.FileOutputStream
 import java.io.RandomAccessFile
+import java.nio.ByteBuffer
 import java.nio.ByteOrder
 import java.nio.channels.FileChannel
 
@@ -21,6 +23,8 @@ import java.nio.channels.FileChannel
  * - `shapes`: `{height, width, overlap}` plus `shapes: [[H, W]...]` (fixed) or `max_area` (resizable)
  *   -> `{shape: [H, W], tiles, computed}` from [TileShape], or `{error}`.
  * - `origins`: `{height, width, tile: [H, W], overlap}` -> `{origins: [[y, x]...]}` in run order, or `{error}`.
+ * - `tensors`: `{file, sidecar}` -> `{inputs, outputs}` as [TfliteTensors] reads the file, and
+ *   `mismatch`, [TensorCheck]'s line against the sidecar text (null when they agree), or `{error}`.
  * - `stitch`: [stitch]'s request -> `{tiles}`, the RGB bytes written to its `out` file.
  */
 @Suppress("UNCHECKED_CAST")
@@ -32,6 +36,7 @@ fun main() {
     (request["latency"] as Map<String, Any?>?)?.let { answer["latency"] = latency(it) }
     (request["shapes"] as List<Map<String, Any?>>?)?.let { answer["shapes"] = it.map(::shape) }
     (request["origins"] as List<Map<String, Any?>>?)?.let { answer["origins"] = it.map(::origins) }
+    (request["tensors"] as List<Map<String, Any?>>?)?.let { answer["tensors"] = it.map(::tensors) }
     (request["stitch"] as Map<String, Any?>?)?.let { answer["stitch"] = stitch(it) }
     println(Json.write(answer))
 }
@@ -93,6 +98,20 @@ private fun latency(case: Map<String, Any?>): Map<String, Any?> {
     )
     val failed = measured.copy(backend = "gpu", threads = null, stats = null, delegation = "failed", error = "no GPU")
     return LatencyReport.document(0L, device, mapOf("litert" to "2.3.0"), listOf(measured, failed))
+}
+
+private fun tensors(case: Map<String, Any?>): Map<String, Any?> {
+    val (inputs, outputs) = try {
+        TfliteTensors.read(ByteBuffer.wrap(File(case["file"] as String).readBytes()))
+    } catch (e: IllegalArgumentException) {
+        return mapOf("error" to e.message)
+    }
+    fun json(t: FileTensor) = mapOf(
+        "name" to t.name, "dtype" to t.dtype?.key, "shape" to t.shape,
+        "quantization" to t.quantization?.let { mapOf("scale" to it.scale, "zero_point" to it.zeroPoint) }
+    )
+    val sidecar = Sidecar.parse(case["sidecar"] as String, "request")
+    return mapOf("inputs" to inputs.map(::json), "outputs" to outputs.map(::json), "mismatch" to TensorCheck.mismatch(sidecar, inputs, outputs))
 }
 
 private fun origins(case: Map<String, Any?>): Map<String, Any?> {

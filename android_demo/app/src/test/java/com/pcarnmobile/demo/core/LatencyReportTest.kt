@@ -26,6 +26,21 @@ class LatencyReportTest {
         assertEquals(listOf(128, 128), failed["input"])
     }
 
+    /** The NPU row's delegated share is the compiled file's partition facts. */
+    @Test
+    fun anNpuResultCarriesItsPartitionFacts() {
+        val stats = LatencyStats.of(listOf(2.0, 3.0))
+        val npu = LatencyResult(
+            Fixtures.sidecar(Fixtures.NPU_SM8650), null, Size(128, 128), "npu", null, 2, 1, stats, 900.0, 4.0,
+            "unknown", emptyList(), null
+        ).toJson()
+        assertEquals(
+            mapOf("status" to "full", "delegate_kernels" to 1, "delegated_ops" to 75, "cpu_ops" to 0, "messages" to emptyList<String>()),
+            npu["delegation"]
+        )
+        assertEquals("npu", npu["backend"])
+    }
+
     @Test
     fun timesAreUtc() {
         assertEquals("2026-01-02T03:04:05Z", LatencyReport.utc(1767323045000L))

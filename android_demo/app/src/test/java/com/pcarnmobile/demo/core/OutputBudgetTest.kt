@@ -2,6 +2,7 @@ package com.pcarnmobile.demo.core
 
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertNull
+import org.junit.Assert.assertTrue
 import org.junit.Test
 
 class OutputBudgetTest {
@@ -13,6 +14,19 @@ class OutputBudgetTest {
             OutputBudget.refusal(8000, 6000, 4, OutputBudget.MAX_OUTPUT_PIXELS)
         )
         assertNull(OutputBudget.refusal(2309, 1732, 4, OutputBudget.MAX_OUTPUT_PIXELS))
+    }
+
+    /** Within the pixel budget, but a side no JPEG encoder on Android takes. */
+    @Test
+    fun aJpegSideOverTheEncodersLimitIsRefused() {
+        assertEquals(
+            "17000x200 at x4 would be 68000x800: a JPEG side can be at most 65500 px; use a photo of at most 16375 px a side at x4",
+            OutputBudget.refusal(17_000, 200, 4, OutputBudget.MAX_OUTPUT_PIXELS)
+        )
+        assertNull(OutputBudget.refusal(16_375, 200, 4, OutputBudget.MAX_OUTPUT_PIXELS))
+        assertTrue(OutputBudget.refusal(100, 65_536, 1, Long.MAX_VALUE)!!.contains("JPEG side"))
+        assertTrue(OutputBudget.refusal(100, 32_751, 2, Long.MAX_VALUE)!!.contains("JPEG side"))
+        assertNull(OutputBudget.refusal(100, 32_750, 2, Long.MAX_VALUE))
     }
 
     @Test
