@@ -1,7 +1,7 @@
 """Wall time of ``python -m pcarn_mobile.convert`` on its default settings, per target.
 
     python benchmarks/convert_time.py [--target tflite|coreml] [--weights W] [--runs N]
-                                      [--pause-pid-file /work/runs/train.pid]
+                                      [--pause-pid-file runs/train.pid]
 
 Targets (issues 4 and 5): the default TFLite conversion (fp32 + fp16 + int8, parity included)
 under 90 s, the default Core ML conversion (fp16 image-I/O package, parity through the NumPy
@@ -47,7 +47,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--target", choices=sorted(TARGETS_S), default="tflite")
     parser.add_argument("--weights", help="weights when the embedded default does not ship")
-    parser.add_argument("--pause-pid-file", help="pause this pid (e.g. /work/runs/train.pid) while measuring")
+    parser.add_argument("--pause-pid-file", help="pause this pid (e.g. runs/train.pid) while measuring")
     parser.add_argument("--runs", type=int, default=1)
     args = parser.parse_args()
     budget = TARGETS_S[args.target]

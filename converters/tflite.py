@@ -19,6 +19,9 @@ shift int8 weight rounding causes (empirical bias correction), and TensorFlow's 
 writes the full-integer model from those ranges, per-channel weights by default. Set5 x4 with
 the authors' PCARN-M-L1: plain min/max 31.819 dB, + bias correction 31.831, + concatenation
 ranges 31.849 (fp32 31.900).
+Untied grids with requantizing QUANTIZE ops in front of the concatenations (issue 25,
+:mod:`converters.tflite_requantize`) are opt-in (``requantize_concatenations``): on PCARN-M they
+lose at 5 of 6 measured cells (docs/int8-quality.md).
 """
 from __future__ import annotations
 
@@ -211,7 +214,7 @@ def _correct_biases(model, stats: ActivationStats) -> int:
 
 def quantize_int8(
     float_model: bytes, samples: Iterable[np.ndarray], io: str = "int8", per_channel: bool = True,
-    bias_correction: bool = True,
+    bias_correction: bool = True, requantize_concatenations: bool = False,
 ) -> bytes:
     """Full-integer int8 TFLite of ``float_model`` calibrated on real-image ``samples``.
 
@@ -221,7 +224,8 @@ def quantize_int8(
     """
     if io not in INT8_IO:
         raise ValueError(f"io must be one of {INT8_IO}, got {io!r}")
-    return quantize_from_stats(float_model, activation_stats(float_model, samples), io, per_channel, bias_correction)
+    return quantize_from_stats(float_model, activation_stats(float_model, samples), io, per_channel, bias_correction,
+                               requantize_concatenations)
 
 
 def _same_scale_concats(concat_ops) -> list[set[int]]:
@@ -255,12 +259,13 @@ def _tied(model, ranges: dict[int, tuple[float, float]]) -> dict[int, tuple[floa
     return tied
 
 
-def quantized_ranges(model, stats: ActivationStats) -> dict[int, tuple[float, float]]:
+def quantized_ranges(model, stats: ActivationStats, tie_concatenations: bool = True) -> dict[int, tuple[float, float]]:
     """The (min, max) each activation tensor of ``model`` (a flatbuffer object) is quantized over.
 
     The input and the clamp chain are pinned to [0, 1]; concatenation outputs are narrowed by
-    :data:`CONCAT_RANGE`; every other tensor keeps its calibrated range (concatenation inputs too:
-    :mod:`converters.tflite_requantize` requantizes them onto the concatenation's grid); every
+    :data:`CONCAT_RANGE`; concatenations the quantizer ties share the union of their ranges (the
+    default file), or, with ``tie_concatenations`` False, every tensor keeps its own calibrated
+    range (:mod:`converters.tflite_requantize` then requantizes concatenation inputs); every
     range contains 0 (an int8 zero point must be representable).
     """
     from tensorflow.lite.tools import flatbuffer_utils
@@ -276,13 +281,19 @@ def quantized_ranges(model, stats: ActivationStats) -> dict[int, tuple[float, fl
         elif i in concat:
             lo, hi = lo * CONCAT_RANGE, hi * CONCAT_RANGE
         out[i] = (min(lo, 0.0), max(hi, 0.0))
-    return out
+    return _tied(model, out) if tie_concatenations else out
 
 
 def quantize_from_stats(
-    float_model: bytes, stats: ActivationStats, io: str = "int8", per_channel: bool = True, bias_correction: bool = True
+    float_model: bytes, stats: ActivationStats, io: str = "int8", per_channel: bool = True, bias_correction: bool = True,
+    requantize_concatenations: bool = False,
 ) -> bytes:
-    """The second half of :func:`quantize_int8`, for statistics already gathered."""
+    """The second half of :func:`quantize_int8`, for statistics already gathered.
+
+    ``requantize_concatenations``: each concatenation input on its own grid with a requantizing
+    QUANTIZE in front (:mod:`converters.tflite_requantize`) instead of the tied grids. Off by
+    default: on PCARN-M it loses at 5 of 6 measured cells (docs/int8-quality.md).
+    """
     import tensorflow as tf
     from tensorflow.lite.python import schema_py_generated as schema
     from tensorflow.lite.python.convert import mlir_quantize
@@ -291,7 +302,7 @@ def quantize_from_stats(
     model = flatbuffer_utils.convert_bytearray_to_object(float_model)
     if bias_correction and per_channel:
         _correct_biases(model, stats)
-    ranges = quantized_ranges(model, stats)
+    ranges = quantized_ranges(model, stats, tie_concatenations=not requantize_concatenations)
     sg = model.subgraphs[0]
     for i, (lo, hi) in _tied(model, ranges).items():
         params = schema.QuantizationParametersT()
@@ -305,6 +316,8 @@ def quantize_from_stats(
     quantized = mlir_quantize(
         calibrated, disable_per_channel=not per_channel, input_data_type=dtype, output_data_type=dtype
     )
+    if not requantize_concatenations:
+        return bytes(quantized)
     int8 = flatbuffer_utils.convert_bytearray_to_object(bytes(quantized))
     untie_concatenations(int8, {sg.tensors[i].name: r for i, r in ranges.items()})
     return bytes(flatbuffer_utils.convert_object_to_bytearray(int8))

@@ -33,7 +33,7 @@ from .tflite_tensors import builtin_code, has_data, int8_params, opcode_index
 REQUANTIZED_SUFFIX = b"/requantized"
 #: A concatenation input whose own step is at least this fraction of the concatenation's is put on the
 #: concatenation's grid rather than requantized (see :func:`_pull_onto_concatenations`).
-PULL = 0.0
+PULL = 0.5
 
 
 def untie_concatenations(model, ranges: dict[bytes, tuple[float, float]], pull: float | None = None) -> int:

@@ -20,14 +20,8 @@ import numpy as np
 
 from converters.runner import Runner
 
-from . import tile_shape
 from .errors import UserError
-from .tile_shape import Shape, best_fixed_shape, best_free_shape
-
-#: Most LR pixels a tile of a resizable file may have when its sidecar has no ``tiling.max_tile_area``.
-#: NOTE (friction, provisional): the tiles engineer defines ``tile_shape.DEFAULT_MAX_TILE_AREA``, which the
-#: apps mirror; until that is on main this falls back to 256x256, and this fallback goes once it is.
-DEFAULT_MAX_TILE_AREA: int = getattr(tile_shape, "DEFAULT_MAX_TILE_AREA", 256 * 256)
+from .tile_shape import DEFAULT_MAX_TILE_AREA, Shape, best_fixed_shape, best_free_shape
 
 
 def offered_shapes(sidecar: dict[str, Any]) -> list[Shape] | None:

@@ -77,6 +77,17 @@ DEFAULT_MAX_TILE_AREA = 105_961
 SHIPPED_SHAPES: tuple[Shape, ...] = ((128, 128), (184, 184), (304, 304))
 
 
+def free_side_bound(max_area: int, overlap: int) -> int:
+    """The longest side a free tile of at most ``max_area`` pixels takes on a photo cut along both axes.
+
+    Why: a range-flexible package (Core ML) bounds each side as well as the area. A tile side that
+    cuts its axis exceeds ``2*overlap``, so the other side is at most ``max_area // (2*overlap + 1)``;
+    a range reaching that far never binds before ``max_area`` does, except on a photo thinner than
+    ``2*overlap + 1`` (one band, whose length may then take more tiles than the area alone needs).
+    """
+    return max_area // (2 * overlap + 1)
+
+
 def tiles_along(length: int, tile: int, overlap: int) -> int:
     """Tiles of side ``tile`` along an axis of ``length``: ``upscale_array``'s count (1 if it fits, edge-padded)."""
     if length <= tile:

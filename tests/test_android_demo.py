@@ -385,3 +385,30 @@ def test_the_kotlin_core_reads_a_files_tensors_and_refuses_a_mismatch(kotlin, tm
         assert answer["mismatch"].startswith("pcarn_m_g4_x4_128x128_int8.tflite does not match its sidecar: "), label
         assert words in answer["mismatch"] and "\n" not in answer["mismatch"], (label, answer["mismatch"])
     assert answers[-1] == {"error": "not a TFLite file (no TFL3 identifier)"}
+
+
+# -- the Gradle wrapper: a Gradle that runs on current JDKs, the AGP it supports, scripts that run its jar
+
+#: AGP minor -> the oldest Gradle it supports (developer.android.com, AGP release notes: 8.13 needs 8.13).
+AGP_MIN_GRADLE = {(8, 13): (8, 13)}
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in text.split("."))
+
+
+def test_the_gradle_wrapper_is_8_14_or_later_with_a_matching_agp_and_consistent_scripts():
+    import zipfile
+
+    wrapper = APP / "gradle" / "wrapper"
+    url = re.search(r"^distributionUrl=.*/gradle-([\d.]+)-bin\.zip$", (wrapper / "gradle-wrapper.properties").read_text(), re.M)
+    gradle = _version(url.group(1))
+    assert gradle >= (8, 14), "Gradle 8.13 and older do not run on JDK 24 (Gradle's compatibility matrix)"
+    agp = _version(re.search(r'^agp = "([\d.]+)"$', (APP / "gradle" / "libs.versions.toml").read_text(), re.M).group(1))
+    assert gradle >= AGP_MIN_GRADLE[agp[:2]]
+    with zipfile.ZipFile(wrapper / "gradle-wrapper.jar") as jar:
+        assert "org/gradle/wrapper/GradleWrapperMain.class" in jar.namelist()
+    for script in ("gradlew", "gradlew.bat"):
+        text = (APP / script).read_text()
+        assert "gradle-wrapper.jar" in text and "org.gradle.wrapper.GradleWrapperMain" in text, script
+    assert (APP / "gradlew").stat().st_mode & 0o111, "gradlew must be executable"

@@ -26,6 +26,7 @@ import torch
 
 from benchmarks.appcores import Unavailable
 from benchmarks.appcores import swift
+from benchmarks.tiles.plans import FRAMES
 from pcarn_mobile import tile_shape
 from pcarn_mobile.models import build_model
 from pcarn_mobile.photos import sample_photos
@@ -291,3 +292,56 @@ def test_upscale_coreml_cuts_the_photo_as_the_app_does_on_cpu_and_gpu(core) -> N
         assert list(python) == ios["tile"], case
         compared += 1
     assert compared >= len(cases) // 2
+
+
+# --- the --ios-demo pair ----------------------------------------------------------------------------
+
+
+def _ios_demo_sidecars(scale: int) -> list[dict]:
+    """The sidecars of what ``convert --target coreml --ios-demo`` installs, from the exporter's own
+    code (the plan's packages, their tensors and tile contract), on the x4 fixture's other fields."""
+    from pcarn_mobile.export.coreml_target import _shape_tag, _tensors
+    from pcarn_mobile.export.options import ExportOptions, plan
+    from pcarn_mobile.export.sidecar import tiling_entry
+
+    fixture = swift.PACKAGES["PCARNCore"] / "Tests" / "PCARNCoreTests" / "Fixtures" / "pcarn_m_g4_x4_dyn_fp16.mlpackage.json"
+    base = json.loads(fixture.read_text())
+    sidecars = []
+    for package in plan(ExportOptions(target="coreml", ios_demo=True, scale=scale)).coreml.packages():  # type: ignore[union-attr]
+        tensor_in, tensor_out = _tensors(package, scale)
+        first = package.size or (package.sizes[0] if package.sizes else None)
+        sidecars.append({**base, "file": f"pcarn_m_g4_x{scale}_{_shape_tag(package)}_fp16.mlpackage", "scale": scale,
+                         "input": tensor_in, "output": tensor_out, "tiling": tiling_entry(first, scale, "fp16")})
+    return sidecars
+
+
+@pytest.mark.parametrize("scale", [2, 4])
+def test_the_ios_demo_install_is_one_picker_entry_that_loads_per_compute_unit(core, scale: int) -> None:
+    """The two packages pair into one entry: the Neural Engine loads the enumerated one, CPU/GPU the range
+    one, whose free shape on the target frames is the spec's (the range's side bound does not bind) within 1.3x."""
+    enumerated, ranged = _ios_demo_sidecars(scale)
+    other = "pcarn_m_g4_x2_128x128_fp16" if scale == 4 else "pcarn_m_g4_x4_dyn_fp16"  # another scale: its own entry
+    alone = json.loads((swift.PACKAGES["PCARNCore"] / "Tests" / "PCARNCoreTests" / "Fixtures"
+                        / f"{other}.mlpackage.json").read_text())
+    choices = core.catalog([ranged, alone, enumerated])
+    pair = next(c for c in choices if len(c["packages"]) == 2)
+    assert pair["packages"] == [enumerated["file"], ranged["file"]] and len(choices) == 2
+    assert {u: f == ranged["file"] for u, f in pair["load"].items()} == {
+        "cpuOnly": True, "cpuAndGPU": True, "cpuAndNeuralEngine": False, "all": False}
+    frames = [f for f in FRAMES if f.scale == scale]
+    cases = []
+    for f, unit in product(frames, UNITS):
+        sidecar = ranged if pair["load"][unit] == ranged["file"] else enumerated
+        sizes = sidecar["input"].get("sizes")
+        cases.append({"height": f.height, "width": f.width, "overlap": OVERLAP, "unit": unit, "default": [128, 128],
+                      "max_area": sidecar["tiling"]["max_tile_area"] or tile_shape.DEFAULT_MAX_TILE_AREA,
+                      **({"kind": "enumerated", "sizes": sizes} if sizes else
+                         {"kind": "range", "range": sidecar["input"]["size_range"]})})
+    for c, ios in zip(cases, core.package_plans(cases)):
+        h, w = c["height"], c["width"]
+        if c["unit"] in ANE:
+            assert tuple(ios["tile"]) == tile_shape.best_fixed_shape(h, w, tile_shape.SHIPPED_SHAPES, OVERLAP), c
+            assert ios["computed"] / (h * w) <= 1.5, c
+        else:
+            assert tuple(ios["tile"]) == tile_shape.best_free_shape(h, w, OVERLAP, tile_shape.max_tile_area(scale, "fp16"))
+            assert ios["computed"] / (h * w) <= 1.3, c

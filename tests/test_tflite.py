@@ -86,7 +86,9 @@ def test_whitelist_check_catches_forbidden_ops():
     dynamic = GraphSummary(ops=Counter({"CONV_2D": 3, "SHAPE": 1, "TRANSPOSE": 1}), max_rank=4, dynamic=True)
     assert delegate_violations(dynamic, "fp32") == ["1 x TRANSPOSE"]
     requantized = GraphSummary(ops=Counter({"CONV_2D": 3, "QUANTIZE": 2}), max_rank=4, internal_quantize=1)
-    assert delegate_violations(requantized, "int8") == ["1 QUANTIZE/DEQUANTIZE inside the graph"]
+    assert delegate_violations(requantized, "int8") == ["1 float <-> integer QUANTIZE/DEQUANTIZE inside the graph"]
+    integer_only = GraphSummary(ops=Counter({"CONV_2D": 3, "QUANTIZE": 2}), max_rank=4, requantize=2)
+    assert delegate_violations(integer_only, "int8") == []
 
 
 def _reference(converted, x: np.ndarray) -> np.ndarray:
@@ -219,3 +221,26 @@ def test_sensitivity_variants_quantize_exactly_one_place(converted, tmp_path):
     w = np.frombuffer(bytes(model.buffers[tensor.buffer].data), np.float32).reshape(list(tensor.shape))
     steps = np.abs(w).reshape(w.shape[0], -1).max(axis=1)[:, None, None, None] / 127.0
     np.testing.assert_allclose(w / steps, np.round(w / steps), atol=1e-4)  # every weight on its channel's int8 grid
+
+
+def test_requantized_concatenations_keep_their_inputs_grids(converted):
+    """Opt-in untied grids: int8 -> int8 QUANTIZE in front of concatenations, every concatenation's
+    operands on its output grid, the file still full-integer, delegate-ready and close to PyTorch."""
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    fp32 = converted["fp32"].read_bytes()
+    crops = random_crops(load_calibration(None).images, 6, 32)
+    data = quantize_int8(fp32, crops, io="int8", requantize_concatenations=True)
+    summary = summarize(data)
+    assert summary.requantize == summary.ops["QUANTIZE"] > 0 and summary.internal_quantize == 0
+    assert delegate_violations(summary, "int8") == []
+    model = flatbuffer_utils.convert_bytearray_to_object(data)
+    sg = model.subgraphs[0]
+    grid = lambda t: (float(sg.tensors[t].quantization.scale[0]), int(sg.tensors[t].quantization.zeroPoint[0]))  # noqa: E731
+    for op in sg.operators:
+        if flatbuffer_utils.opcode_to_name(model, op.opcodeIndex) == "CONCATENATION":
+            assert {grid(int(i)) for i in op.inputs} == {grid(int(op.outputs[0]))}
+    path = converted["fp32"].parent / "requantized.tflite"
+    path.write_bytes(data)
+    x = np.random.default_rng(3).random((1, 3, *STATIC), dtype=np.float32)
+    assert _psnr(load_runner(path)(x), _reference(converted, x)) >= 35.0

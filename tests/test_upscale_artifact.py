@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pcarn_mobile.app_tiles import DEFAULT_MAX_TILE_AREA, app_tile_shape
+from pcarn_mobile.app_tiles import app_tile_shape
 from pcarn_mobile.errors import run_cli
 from pcarn_mobile.imageio import read_image, write_image
 from pcarn_mobile.photos import sample_photos
-from pcarn_mobile.tile_shape import best_free_shape, tiles_along
+from pcarn_mobile.tile_shape import DEFAULT_MAX_TILE_AREA, best_free_shape, tiles_along
 from pcarn_mobile.upscale import main
 from clitools import cli_error
 
@@ -87,8 +87,11 @@ def test_the_apps_tiles_give_the_untiled_picture(kind: str, int8_file: Path, onn
     assert tiles > 1 and f"{w}x{h} -> {2 * w}x{2 * h} (x2), {tiles} tiles of {shape[1]}x{shape[0]} px" in err
     if kind == "tflite":
         assert shape == (96, 96) and tiles == 6
-    else:  # resizable: the free shape within the default area (no max_tile_area in this sidecar)
-        assert shape == best_free_shape(h, w, 24, DEFAULT_MAX_TILE_AREA)
+    else:  # resizable: the free shape within the sidecar's area; DEFAULT_MAX_TILE_AREA for a sidecar without one
+        area = sidecar["tiling"]["max_tile_area"]
+        assert area and shape == best_free_shape(h, w, 24, area)
+        older = {**sidecar, "tiling": {k: v for k, v in sidecar["tiling"].items() if k != "max_tile_area"}}
+        assert app_tile_shape(older, h, w) == best_free_shape(h, w, 24, DEFAULT_MAX_TILE_AREA)
     out = read_image(dst)
     whole = _whole(kind, path, image)
     assert out.shape == whole.shape == (2 * h, 2 * w, 3) and out.dtype == np.uint8

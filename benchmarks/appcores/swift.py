@@ -13,6 +13,8 @@ Calls (the interface of :mod:`benchmarks.appcores`, plus what the iOS cross-chec
   and the ``TilePlan`` it makes, with ``rows``/``columns`` (``[start, kept_lower, kept_upper]``);
 - :func:`package_plans`: the app's own choice for a Core ML package on one compute-unit setting
   (``PackageShapes.sizing``: the Neural Engine gets only precompiled shapes);
+- :func:`catalog`: the model picker's pairing of installed packages and which one each compute
+  unit loads (``ModelChoice``: Neural Engine the enumerated package, CPU/GPU the range one);
 - :func:`quantize`: float outputs to the 8-bit pixels the app writes (``PixelQuantization``);
 - :func:`build` and :func:`test`: the Swift 6 compile log and the XCTest run, for the suite.
 """
@@ -190,6 +192,16 @@ def package_plans(cases: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     default, max_area?}`` -> ``{sizing, tile, padded, tiles, computed, rows, columns}`` or ``{error}``."""
     _require()
     return _check("json", {"packages": list(cases)})["packages"]
+
+
+def catalog(sidecars: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The iOS model picker's entries for installed packages (``ModelChoice.pair``), given their sidecars
+    in install order: ``[{"packages": [file...], "load": {compute unit: file it loads}}]``."""
+    _require()
+    answer = _check("json", {"catalog": list(sidecars)})["catalog"]
+    if isinstance(answer, dict):
+        raise RuntimeError(f"the iOS core could not read the sidecars: {answer['error']}")
+    return answer
 
 
 def default_max_tile_area() -> int:

@@ -113,7 +113,9 @@ def report(cores: list[str]) -> tuple[str, list[str], bool, int]:
     intro = (f"Planned on {describe_machine()}. Overlap 24 LR px (exact tiling). Before: the apps' old fixed tiles "
              f"(Android 128x128 static files, iOS 256x256 on a range package). After: resizable files choose "
              f"`best_free_shape` within the sidecar's `max_tile_area` (a {TILE_MEMORY_BUDGET // 2**20} MiB tile "
-             f"budget); fixed-shape files `best_fixed_shape` over the shipped shapes {shipped}. Computed / frame: LR "
+             f"budget); fixed-shape files `best_fixed_shape` over the shipped shapes {shipped}. iOS: `convert --ios-demo` "
+             "installs a range package and an enumerated one per network; the app loads the range package for CPU "
+             "and GPU compute units and the enumerated one where the Neural Engine may run. Computed / frame: LR "
              "pixels the tiles cover (overlaps and padding included) over the frame's own. Peak MiB: one tile's peak "
              "on LiteRT's CPU runtime (48 MiB loaded runtime + the measured bytes per pixel of that scale and "
              "precision, `python -m benchmarks.tiles.memory`); n/m: Core ML, not measurable here.")

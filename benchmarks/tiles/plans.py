@@ -42,11 +42,15 @@ class Kind:
 
 
 #: Android loaded only static 128x128 files; iOS tiled at 256 on a range package (ModelCatalog.preferredTile).
+#: ``convert --ios-demo`` installs two packages of each network, which the app pairs (ModelChoice):
+#: CPU and GPU compute units load the range package (a free shape within max_tile_area; its side
+#: bound, ``options.ios_demo_range``, does not bind on these frames), the Neural Engine the enumerated one.
 KINDS: tuple[Kind, ...] = (
     Kind("android", "CPU, resizable file (fp32)", "fp32", True, (128, 128)),
     Kind("android", "GPU, one shape per session (fp16)", "fp16", True, (128, 128)),
     Kind("android", "NPU, static files of the shipped shapes (int8)", "int8", False, (128, 128)),
-    Kind("ios", "Core ML enumerated shapes (Neural Engine; GPU, CPU alike; fp16)", "fp16", False, (256, 256)),
+    Kind("ios", "CPU, GPU: Core ML range package (fp16)", "fp16", True, (256, 256)),
+    Kind("ios", "Neural Engine: Core ML enumerated package of the shipped shapes (fp16)", "fp16", False, (256, 256)),
 )
 
 #: Resident memory of the loaded LiteRT runtime and file before any tile (benchmarks.tiles.memory: 47-48 MiB).

@@ -51,8 +51,13 @@ def _tensors(plan: CoreMLPlan, scale: int) -> tuple[dict[str, Any], dict[str, An
 
 
 def export(job: Job) -> list[Artifact]:
-    plan = job.plan.coreml
-    assert plan is not None
+    """Every package of the plan (``--ios-demo``: the enumerated one for the Neural Engine and the range one
+    for CPU/GPU, one conversion each per precision)."""
+    assert job.plan.coreml is not None
+    return [a for package in job.plan.coreml.packages() for a in _export(job, package)]
+
+
+def _export(job: Job, plan: CoreMLPlan) -> list[Artifact]:
     h = job.weights.header
     info = cm.PackageInfo(
         scale=job.scale, groups=h.groups,
@@ -67,9 +72,11 @@ def export(job: Job) -> list[Artifact]:
         return job.name(_shape_tag(plan), precision, *([compress] if compress != "none" else []), *tags)
 
     since = [time.perf_counter()]
+    assert job.plan.coreml is not None
+    tag = f"{_shape_tag(plan)} " if job.plan.coreml.demo_range else ""  # which package, where a run writes two
 
     def lap(stage: str) -> None:
-        since[0] = job.lap(stage, since[0])
+        since[0] = job.lap(f"{tag}{stage}", since[0])
 
     shape = shape_spec(plan)
     variants = cm.export_variants(job.module, job.workdir, name, info, shape=shape, precisions=job.plan.precisions["coreml"],

@@ -34,10 +34,11 @@ def _largest_inputs(plan: Plan) -> dict[str, tuple[int, int]]:
     sizes: dict[str, tuple[int, int]] = {}
     for target in plan.targets:
         if target == "coreml" and plan.coreml is not None:
-            c = plan.coreml
-            fixed = [c.size] if c.size else list(c.sizes[:1])  # parity runs enumerated packages at their first
-            if c.range is not None:
-                fixed.append((min(dynamic[0], c.range[1]), min(dynamic[1], c.range[1])))
+            fixed = []
+            for c in plan.coreml.packages():
+                fixed += [c.size] if c.size else list(c.sizes[:1])  # parity runs enumerated packages at their first
+                if c.range is not None:
+                    fixed.append((min(dynamic[0], c.range[1]), min(dynamic[1], c.range[1])))
             sizes[target] = max(fixed, key=lambda s: s[0] * s[1])
         elif target == "tflite" and plan.tflite_sizes:
             sizes[target] = max((size or dynamic for size in plan.tflite_sizes), key=lambda s: s[0] * s[1])

@@ -9,14 +9,14 @@ well under a second and before anything is written.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
 
 from ..errors import UserError
 from ..sizes import parse_hw
 from ..archinfo import DEFAULT_OVERLAP, MIN_TILE_SIDE
-from ..tile_shape import SHIPPED_SHAPES
+from ..tile_shape import SHIPPED_SHAPES, free_side_bound, max_tile_area
 from .formats import FLAG_NAMES, FORMATS, INT8_FLAGS, TARGET_SETS
 from .npu_options import npu_socs
 
@@ -76,6 +76,15 @@ class CoreMLPlan:
     compressions: tuple[str, ...]
     image_io: bool
     min_ios: int
+    #: ``--ios-demo`` without a size option: a range package written beside the enumerated one, for
+    #: CPU and GPU compute units (which take any shape; the Neural Engine only precompiled ones).
+    demo_range: tuple[int, int] | None = None
+
+    def packages(self) -> tuple[CoreMLPlan, ...]:
+        """One plan per package the run writes, each with exactly one kind of shape (the asked-for one first)."""
+        if self.demo_range is None:
+            return (self,)
+        return self, replace(self, sizes=(), range=self.demo_range, demo_range=None)
 
 
 @dataclass(frozen=True)
@@ -195,7 +204,7 @@ def _coreml(o: ExportOptions, input_size: tuple[int, int] | None) -> CoreMLPlan:
         sizes = tuple(_side_check(parse_hw(s, "--sizes"), "--sizes") for s in texts if str(s).strip())
         if not sizes or len(set(sizes)) != len(sizes):
             raise UserError(f"--sizes {o.sizes!r}: expected distinct HxW sizes separated by commas")
-    bounds = None
+    bounds = demo_range = None
     if isinstance(o.dynamic, str):
         match = re.match(r"^\s*(\d+)\s*\.\.\s*(\d+)\s*$", o.dynamic)
         if not match or not 1 <= int(match[1]) <= int(match[2]):
@@ -203,9 +212,19 @@ def _coreml(o: ExportOptions, input_size: tuple[int, int] | None) -> CoreMLPlan:
         bounds = (int(match[1]), int(match[2]))
     elif not size and not sizes and o.ios_demo:
         sizes = SHIPPED_SHAPES  # the Neural Engine runs enumerated shapes; a range runs only at its default
+        demo_range = ios_demo_range(o.scale)  # CPU and GPU run any shape: the app pairs the two packages
     elif not size and not sizes:
         bounds = COREML_DEFAULT_RANGE
-    return CoreMLPlan(size, sizes, bounds, tuple(c for c in COMPRESSIONS if c in compress), not o.tensor_io, min_ios)
+    return CoreMLPlan(size, sizes, bounds, tuple(c for c in COMPRESSIONS if c in compress), not o.tensor_io, min_ios,
+                      demo_range)
+
+
+def ios_demo_range(scale: int) -> tuple[int, int]:
+    """The side range of the ``--ios-demo`` range package: from the usual lower bound up to the longest
+    side a free tile within the sidecar's ``max_tile_area`` takes (``free_side_bound``), so the app's
+    free shape on CPU/GPU is bounded by memory, not by the range. Core ML packages compute in fp16 or
+    fp32, whose ``max_tile_area`` is the same."""
+    return COREML_DEFAULT_RANGE[0], free_side_bound(max_tile_area(scale, "fp16"), DEFAULT_OVERLAP)
 
 
 def plan(o: ExportOptions) -> Plan:

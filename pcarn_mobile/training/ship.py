@@ -1,6 +1,6 @@
 """Turns a training run into the embedded default weights and their model card, in one command.
 
-    python -m pcarn_mobile.training.ship /work/runs/pcarn_m_g4
+    python -m pcarn_mobile.training.ship runs/pcarn_m_g4
 
 Takes the run's ``best.pt``, scores it on Set5 and Set14 at x2/x3/x4 with the project's evaluator,
 and writes, each atomically, ``pcarn_mobile/weights/pcarn_m_g4.pt`` (project format, fp32 state

@@ -49,6 +49,9 @@ public struct ModelCatalog: Sendable {
     public static let installCommand = "python -m pcarn_mobile.convert --target coreml --ios-demo"
 
     public let models: [InstalledModel]
+    /// What the model picker lists: each network once, its enumerated and range packages paired
+    /// (`ModelChoice`), so the compute-unit choice picks the package.
+    public var choices: [ModelChoice] { ModelChoice.pair(models) }
     /// One line per compiled model the app cannot run (no sidecar, tensor I/O, a newer schema).
     public let problems: [String]
 

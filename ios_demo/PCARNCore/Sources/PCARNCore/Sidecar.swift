@@ -30,9 +30,11 @@ public struct Sidecar: Decodable, Equatable, Sendable {
     public struct Weights: Decodable, Equatable, Sendable {
         /// `project`, `upstream` or `random-init` (an untrained network: its output is noise).
         public let kind: String
+        /// The checkpoint's SHA-256 (nil for `random-init`): which packages hold the same network.
+        public let sha256: String?
 
         enum CodingKeys: String, CodingKey {
-            case kind
+            case kind, sha256
         }
     }
 

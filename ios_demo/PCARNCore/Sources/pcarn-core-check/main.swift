@@ -8,7 +8,9 @@
 //       - packages: {height, width, overlap, unit, kind: fixed|enumerated|range, sizes, range,
 //         default, max_area} -> the app's own choice for a Core ML package (PackageShapes.sizing):
 //         {sizing: fixed|flexible, tile, padded, tiles, computed, rows, columns} or {error};
-//       rows/columns: [start, keptLower, keptUpper] per tile row and column.
+//       rows/columns: [start, keptLower, keptUpper] per tile row and column;
+//       - catalog: [sidecar object...] (installed packages, in order) -> the picker's choices
+//         (ModelChoice.pair): [{packages: [file...], load: {unit: file}}].
 //   pcarn-core-check quantize unit|image FLOATS.f32 PIXELS.u8
 //       little-endian float32 values -> one byte each (PixelQuantization.pixel).
 import Foundation
@@ -88,6 +90,18 @@ func package(_ request: [String: Any]) throws -> [String: Any] {
     return answer
 }
 
+/// The model picker's entries for installed packages described by their sidecars.
+func catalog(_ sidecars: Any?) throws -> [[String: Any]] {
+    let models = try ((sidecars as? [[String: Any]]) ?? []).map { object in
+        let sidecar = try Sidecar.decode(JSONSerialization.data(withJSONObject: object))
+        return InstalledModel(compiledURL: URL(fileURLWithPath: sidecar.file), sidecar: sidecar)
+    }
+    return ModelChoice.pair(models).map { choice in
+        ["packages": choice.packages.map(\.sidecar.file),
+         "load": Dictionary(uniqueKeysWithValues: ComputeUnit.allCases.map { ($0.rawValue, choice.package(for: $0).sidecar.file) })]
+    }
+}
+
 func answers(_ cases: Any?, _ body: ([String: Any]) throws -> [String: Any]) -> [[String: Any]] {
     ((cases as? [[String: Any]]) ?? []).map { request in
         do {
@@ -105,7 +119,14 @@ case "json":
     guard let request = (try? JSONSerialization.jsonObject(with: input)) as? [String: Any] else {
         fail("stdin is not a JSON object")
     }
+    let choices: Any
+    do {
+        choices = try catalog(request["catalog"])
+    } catch {
+        choices = ["error": "\(error)"]
+    }
     let answer: [String: Any] = [
+        "catalog": choices,
         "tile_plans": answers(request["tile_plans"], tilePlan),
         "packages": answers(request["packages"], package),
         "default_max_tile_area": TileShapes.defaultMaxTileArea,

@@ -42,7 +42,7 @@ struct ModelControls: View {
                      : "Loading for \(unit.title)…")
             }
         case let .ready(model):
-            Text("Loaded for \(model.unit.title) in \(model.loadTime.shortText) (load time, apart from inference)")
+            Text("Loaded \(model.entry.name) for \(model.unit.title) in \(model.loadTime.shortText) (load time, apart from inference)")
                 .foregroundStyle(.secondary)
         case .failed:
             Button("Load again") { viewModel.reloadModel() }

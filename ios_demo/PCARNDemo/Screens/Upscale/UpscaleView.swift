@@ -7,7 +7,7 @@ struct UpscaleView: View {
     private let problems: [String]
 
     init(catalog: ModelCatalog) {
-        _viewModel = StateObject(wrappedValue: UpscaleViewModel(models: catalog.models))
+        _viewModel = StateObject(wrappedValue: UpscaleViewModel(models: catalog.choices))
         problems = catalog.problems
     }
 
@@ -35,7 +35,7 @@ struct UpscaleView: View {
             Label(viewModel.photo == nil ? "Choose a photo" : "Choose another photo", systemImage: "photo.on.rectangle")
         }
         if let photo = viewModel.photo, let model = viewModel.selectedModel {
-            let scale = model.sidecar.scale
+            let scale = model.scale
             Text("\(photo.width)×\(photo.height) → \(photo.width * scale)×\(photo.height * scale) at x\(scale)")
                 .font(.footnote)
                 .foregroundStyle(.secondary)

@@ -29,9 +29,10 @@ final class UpscaleViewModel: ObservableObject {
         let unit: ComputeUnit
     }
 
-    let models: [InstalledModel]
+    /// Each network once: the compute-unit choice decides which of its packages loads (`ModelChoice`).
+    let models: [ModelChoice]
 
-    @Published var selectedModelID: InstalledModel.ID {
+    @Published var selectedModelID: ModelChoice.ID {
         didSet { if selectedModelID != oldValue { reloadModel() } }
     }
     @Published var computeUnit: ComputeUnit = .coreMLDefault {
@@ -58,14 +59,14 @@ final class UpscaleViewModel: ObservableObject {
     private var tileMs: [Double] = []
 
     /// `models` is not empty: the root view shows how to install models instead of this screen.
-    init(models: [InstalledModel]) {
+    init(models: [ModelChoice]) {
         self.models = models
         selectedModelID = models[0].id
         modelState = .loading(.coreMLDefault)
         reloadModel()
     }
 
-    var selectedModel: InstalledModel? { models.first { $0.id == selectedModelID } }
+    var selectedModel: ModelChoice? { models.first { $0.id == selectedModelID } }
 
     /// The tiles for the picked photo with the loaded model, decided from sizes alone.
     private func plan(for photo: Photo, with model: LoadedModel) throws -> TilePlan {
@@ -96,8 +97,9 @@ final class UpscaleViewModel: ObservableObject {
     func reloadModel() {
         stopRun(because: "the model or compute units changed")
         loadTask?.cancel()
-        guard let entry = selectedModel else { return }
+        guard let choice = selectedModel else { return }
         let unit = computeUnit
+        let entry = choice.package(for: unit)  // Neural Engine: enumerated shapes; CPU/GPU: the range package
         modelState = .loading(unit)
         loadTask = Task {
             do {
