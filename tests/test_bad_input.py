@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 import torch
 
+from clitools import default_signals
 from pcarn_mobile.imageio import write_image
 from pcarn_mobile.photos import sample_photos
 from pcarn_mobile.weights import TRAIN_STATE_FORMAT
@@ -184,7 +185,7 @@ def test_refused_in_one_line_and_nothing_written(case: Case, inputs: Path,
 
 def _interrupt_when(argv: list[str], ready: str, signum: int) -> tuple[int, str]:
     """Starts ``python -m pcarn_mobile.<cli> ...``, sends ``signum`` once a stderr line contains ``ready``."""
-    proc = subprocess.Popen([sys.executable, "-m", *argv], cwd=REPO, env=ENV,
+    proc = subprocess.Popen([sys.executable, "-m", *argv], cwd=REPO, env=ENV, preexec_fn=default_signals,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     seen: list[str] = []
     try:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from clitools import default_signals
 from pcarn_mobile import convert
 from pcarn_mobile.errors import UserError
 from pcarn_mobile.imageio import write_image
@@ -284,7 +285,8 @@ def test_interrupted_run_leaves_nothing(tmp_path, signame, code, word):
     out.mkdir()
     (out / "mine.txt").write_text("the user's own file")
     cmd = [sys.executable, "-m", "pcarn_mobile.convert", "--random-init", "--dynamic", "--out", str(out)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=default_signals)
     deadline = time.monotonic() + 120
     while not list(out.glob(".convert-*/tflite-scratch/dynamic.onnx")) and time.monotonic() < deadline \
             and proc.poll() is None:
