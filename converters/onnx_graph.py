@@ -47,6 +47,18 @@ class Graph:
                 return n
         return None
 
+    def own_weights(self, conv: onnx.NodeProto) -> None:
+        """Gives a convolution private copies of its weight and bias before they are edited.
+
+        Shared-weight networks (PCARN-M reuses one block three times) export one initializer used by
+        several convolutions; editing it in place for one would silently change the others.
+        """
+        for slot, name in enumerate(conv.input[1:3], start=1):
+            if sum(name in n.input for n in self.graph.node) > 1:
+                fresh = self.unique_name(f"{name}_own")
+                self.set_init(fresh, self.init(name))
+                conv.input[slot] = fresh
+
     def unique_name(self, base: str) -> str:
         taken = {t.name for t in self.graph.initializer} | {o for n in self.graph.node for o in n.output}
         taken |= {n.name for n in self.graph.node}

@@ -14,7 +14,11 @@ graph is reshaped here, exactly (the same numbers up to float rounding), before 
   a 3-output one at full resolution.
 * A 1x1 convolution with an identity weight (a frozen mean shift) is folded into the bias of the
   convolution that feeds it, when there is one (exact); otherwise it becomes one ADD. It cannot
-  be folded into a zero-padded convolution that it feeds: the border pixels would change.
+  be folded into the bias of a zero-padded convolution that it feeds (the border pixels would
+  change); ``onnx_offset`` then gives that convolution the offset as extra input channels of ones.
+* A residual sum whose skipped tensor the summed 1x1 fusion conv already reads through a
+  concatenation (PCARN's global residual ``c3(cat(x, ..)) + x``) is folded into that conv's
+  weights (``onnx_residual``): exact, one ADD fewer, and one rounding fewer in int8.
 * Optionally (``expand_groups``) every grouped convolution is written as a dense block-diagonal
   one, for runtimes without grouped-convolution support (the TFLite GPU delegate).
 * Node names are made safe for TensorFlow's name scopes (onnx2tf builds a saved model from them).
@@ -28,24 +32,13 @@ import onnx
 from onnx import helper, numpy_helper
 
 from .onnx_graph import Graph, attr, set_attr
+from .onnx_offset import offsets_into_convs
+from .onnx_residual import fold_residual_adds
 from .onnx_subpixel import subpixel_exit
 
 #: Elementwise ops that commute with a permutation of channels; they may sit between a
 #: convolution and the depth-to-space it feeds.
 _CHANNELWISE_UNARY = frozenset({"Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid"})
-
-
-def _own_weights(g: Graph, conv: onnx.NodeProto) -> None:
-    """Gives a convolution private copies of its weight and bias before they are edited.
-
-    Shared-weight networks (PCARN-M reuses one block three times) export one initializer used by
-    several convolutions; editing it in place for one would silently change the others.
-    """
-    for slot, name in enumerate(conv.input[1:3], start=1):
-        if sum(name in n.input for n in g.graph.node) > 1:
-            fresh = g.unique_name(f"{name}_own")
-            g.set_init(fresh, g.init(name))
-            conv.input[slot] = fresh
 
 
 def _bias_of(g: Graph, conv: onnx.NodeProto, out_channels: int) -> np.ndarray:
@@ -126,7 +119,7 @@ def fold_identity_convs(model: onnx.ModelProto) -> tuple[int, int]:
         prev = g.producer(src)
         if prev is not None and prev.op_type == "Conv" and g.sole_consumer(src) is node:
             if shift is not None:
-                _own_weights(g, prev)
+                g.own_weights(prev)
                 bias = _bias_of(g, prev, g.init(prev.input[1]).shape[0])
                 g.set_init(prev.input[2], bias + shift)
             prev.output[0] = dst
@@ -230,7 +223,7 @@ def crd_to_dcr(model: onnx.ModelProto) -> int:
             continue
         r = int(attr(d2s, "blocksize"))
         groups = int(attr(conv, "group", 1))
-        _own_weights(g, conv)
+        g.own_weights(conv)
         w = g.init(conv.input[1])
         b = _bias_of(g, conv, w.shape[0])
         per_group = w.shape[0] // groups
@@ -311,6 +304,8 @@ def shape_for_tflite(model: onnx.ModelProto, expand_groups: bool = False) -> dic
     inline_constants(model)
     stats = {"expanded_group_convs": expand_group_convs(model) if expand_groups else 0}
     stats["folded_identity_convs"], stats["identity_convs_as_add"] = fold_identity_convs(model)
+    stats["offsets_into_convs"] = offsets_into_convs(model)
+    stats["folded_residual_adds"] = fold_residual_adds(model)
     stats["subpixel_exit"] = subpixel_exit(model)
     stats["crd_to_dcr"] = crd_to_dcr(model)
     stats["same_padding"] = same_padding(model)

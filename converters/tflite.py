@@ -130,6 +130,28 @@ def _clamp_chain(model) -> set[int]:
         tensor = int(op.inputs[0])
 
 
+#: Ops through which a tensor computed from the input alone stays on the input's [0, 1] grid: the ones
+#: of an offset moved into the entry conv (:mod:`converters.onnx_offset`) and their concatenation with
+#: the input; int8 then gives the conv the input bytes themselves.
+_INPUT_OPS = frozenset({"MAXIMUM", "MINIMUM", "CONCATENATION"})
+
+
+def _input_chain(model) -> set[int]:
+    """The input tensor and the tensors computed from it (and constants) by :data:`_INPUT_OPS` alone."""
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    from .tflite_tensors import constant_tensors
+
+    sg = model.subgraphs[0]
+    constant = constant_tensors(model)
+    chain = {int(sg.inputs[0])}
+    for op in sg.operators:  # operators are stored in execution order
+        inputs = [int(i) for i in op.inputs if i >= 0 and int(i) not in constant]
+        if flatbuffer_utils.opcode_to_name(model, op.opcodeIndex) in _INPUT_OPS and inputs and set(inputs) <= chain:
+            chain.update(int(o) for o in op.outputs)
+    return chain
+
+
 @dataclass
 class ActivationStats:
     """Per activation tensor: (min, max) over all samples and the per-channel mean (last axis)."""
@@ -262,7 +284,8 @@ def _tied(model, ranges: dict[int, tuple[float, float]]) -> dict[int, tuple[floa
 def quantized_ranges(model, stats: ActivationStats, tie_concatenations: bool = True) -> dict[int, tuple[float, float]]:
     """The (min, max) each activation tensor of ``model`` (a flatbuffer object) is quantized over.
 
-    The input and the clamp chain are pinned to [0, 1]; concatenation outputs are narrowed by
+    The input (and what :func:`_input_chain` computes from it) and the clamp chain are pinned to
+    [0, 1]; concatenation outputs are narrowed by
     :data:`CONCAT_RANGE`; concatenations the quantizer ties share the union of their ranges (the
     default file), or, with ``tie_concatenations`` False, every tensor keeps its own calibrated
     range (:mod:`converters.tflite_requantize` then requantizes concatenation inputs); every
@@ -271,7 +294,7 @@ def quantized_ranges(model, stats: ActivationStats, tie_concatenations: bool = T
     from tensorflow.lite.tools import flatbuffer_utils
 
     sg = model.subgraphs[0]
-    pinned = _clamp_chain(model) | {int(sg.inputs[0])}
+    pinned = _clamp_chain(model) | _input_chain(model)
     concat = {int(op.outputs[0]) for op in sg.operators
               if flatbuffer_utils.opcode_to_name(model, op.opcodeIndex) == "CONCATENATION"}
     out = {}

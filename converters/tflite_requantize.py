@@ -59,6 +59,8 @@ def untie_concatenations(model, ranges: dict[bytes, tuple[float, float]], pull: 
                 or any(codes[k] not in free for k in touching.get(i, []))):
             continue
         scale, zero = int8_params(*ranges[name])
+        if abs(scale - float(t.quantization.scale[0])) <= 1e-6 * scale and zero == int(t.quantization.zeroPoint[0]):
+            continue  # the grid it has (a pinned [0, 1] tensor: float32 against float64 of one scale)
         old_scale[i] = float(t.quantization.scale[0])
         t.quantization.scale, t.quantization.zeroPoint = [scale], [zero]
     _pull_onto_concatenations(model, codes, old_scale, PULL if pull is None else pull)

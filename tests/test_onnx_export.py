@@ -44,10 +44,15 @@ def test_onnx_runs_in_onnxruntime_and_matches_torch(deploy, tmp_path, size):
         assert y.shape == (1, 3, 4 * hw[0], 4 * hw[1])
         np.testing.assert_allclose(y, _torch(deploy, x), atol=2e-5)
     # What the rewrites did: the exit conv moved before the last shuffle, two CRD shuffles -> DCR,
-    # mean shifts folded / turned into one Add.
+    # mean shifts folded / turned into one Add, which then moved into the entry conv as channels of
+    # ones; the global residual folded into c3.
     assert stats["subpixel_exit"] == 1 and stats["crd_to_dcr"] == 2
     assert stats["folded_identity_convs"] == 1 and stats["identity_convs_as_add"] == 1
+    assert stats["offsets_into_convs"] == 1 and stats["folded_residual_adds"] == 1
     ops = _ops(model)
+    assert ops["Add"] == 9 and ops["Max"] == 1  # the nine residual blocks' own adds; the ones
+    entry = next(n for n in model.graph.node if n.op_type == "Conv")
+    assert next(i for i in model.graph.initializer if i.name == entry.input[1]).dims[1] == 6  # RGB + 3 ones
     # The first x2 stage: one depth-to-space per group; the last: one, after the dense sub-pixel exit conv.
     assert ops["DepthToSpace"] == 5 and ops["Split"] == 1
     assert model.graph.node[-2].op_type == "DepthToSpace" and model.graph.node[-3].op_type == "Conv"
@@ -107,3 +112,75 @@ def test_many_groups_split_and_concatenate_in_trees_xnnpack_takes(tmp_path, grou
     assert sum(n.op_type == "DepthToSpace" for n in model.graph.node) == groups + 1  # per group, then the exit's
     x = np.random.default_rng(4).random((1, 3, 16, 20), dtype=np.float32)
     np.testing.assert_allclose(load_runner(tmp_path / "m.onnx")(x), _torch(deploy, x), atol=2e-5)
+
+
+def _onnx_of(module: torch.nn.Module, shape: tuple[int, ...]) -> tuple[onnx.ModelProto, dict[str, int]]:
+    import io
+
+    buffer = io.BytesIO()
+    torch.onnx.export(module.eval(), (torch.zeros(shape),), buffer, input_names=["x"], output_names=["y"],
+                      opset_version=17, dynamo=False)
+    model = onnx.load_from_string(buffer.getvalue())
+    return model, shape_for_tflite(model)
+
+
+def _ort(model: onnx.ModelProto, x: np.ndarray) -> np.ndarray:
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    return session.run(None, {"x": x})[0]
+
+
+class _OffsetConv(torch.nn.Module):
+    """``conv(x - mean)`` with zero padding, the mean as a frozen identity conv (PCARN's MeanShift)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        from pcarn_mobile.models.layers import MeanShift
+
+        self.shift, self.conv = MeanShift(sub=True), torch.nn.Conv2d(3, 8, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(self.shift(x))
+
+
+def test_an_offset_moves_into_the_padded_conv_exactly_at_the_border():
+    """Folding the mean into the bias alone would be wrong on the 1-pixel frame; the ones channels are not."""
+    torch.manual_seed(5)
+    module = _OffsetConv()
+    model, stats = _onnx_of(module, (1, 3, 9, 11))
+    assert stats["offsets_into_convs"] == 1 and "Add" not in _ops(model)
+    x = np.random.default_rng(5).random((1, 3, 9, 11), dtype=np.float32)
+    y = _ort(model, x)
+    np.testing.assert_allclose(y, _torch(module, x), atol=1e-5)
+    with torch.no_grad():  # the mean folded into the bias alone: right inside, wrong on the frame
+        w, b = module.conv.weight, module.conv.bias
+        shift = module.shift.shifter.bias
+        naive = torch.nn.functional.conv2d(torch.from_numpy(x), w, b + (w * shift.view(1, 3, 1, 1)).sum((1, 2, 3)), padding=1)
+    gap = np.abs(naive.numpy() - y)
+    assert gap[..., 1:-1, 1:-1].max() < 1e-5 and gap[..., 0, :].max() > 1e-2
+
+
+class _Fusion(torch.nn.Module):
+    """``fuse(cat(x, f(x))) + x``, with the 1x1 fusion's output read ``also`` somewhere else."""
+
+    def __init__(self, also: bool) -> None:
+        super().__init__()
+        self.entry, self.f = torch.nn.Conv2d(3, 4, 3, padding=1), torch.nn.Conv2d(4, 4, 3, padding=1)
+        self.fuse, self.also = torch.nn.Conv2d(8, 4, 1), also
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.entry(x)
+        o = self.fuse(torch.cat([x, torch.relu(self.f(x))], 1))
+        return (o + x) * (o if self.also else 1.0)
+
+
+@pytest.mark.parametrize("also", [False, True], ids=["folded", "fusion-read-elsewhere"])
+def test_a_residual_sum_folds_into_the_fusion_conv_only_when_it_alone_reads_it(also):
+    torch.manual_seed(6)
+    module = _Fusion(also)
+    model, stats = _onnx_of(module, (1, 3, 10, 12))
+    assert stats["folded_residual_adds"] == (0 if also else 1)
+    assert ("Add" in _ops(model)) == also
+    x = np.random.default_rng(6).random((1, 3, 10, 12), dtype=np.float32)
+    np.testing.assert_allclose(_ort(model, x), _torch(module, x), atol=1e-5)

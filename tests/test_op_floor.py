@@ -98,7 +98,8 @@ def test_the_other_forms_of_a_grouped_convolution_compute_the_same(whole) -> Non
 def test_mult_adds_per_operator_add_up_to_the_network(whole) -> None:
     """The file's convolutions are the network's, except the exit conv, which runs as its sub-pixel twin
     (r*r times its Mult-Adds, converters.onnx_subpixel), and the two mean shifts, which the count takes
-    as 1x1 convs (3 -> 3, on the LR input and the SR output) and the file does as ADDs."""
+    as 1x1 convs (3 -> 3, on the LR input and the SR output) and the file folds into the exit conv's
+    bias and into the entry conv as three input channels of ones (converters.onnx_offset)."""
     from pcarn_mobile.complexity import count_mult_adds
     from pcarn_mobile.models import build_model
 
@@ -106,8 +107,9 @@ def test_mult_adds_per_operator_add_up_to_the_network(whole) -> None:
     network = count_mult_adds(build_model("pcarn_m", 4, (SCALE,)), (1, 3, *HW), SCALE)
     exit_conv = (SCALE * HW[0]) * (SCALE * HW[1]) * 3 * 9 * 64
     mean_shifts = 3 * 3 * (HW[0] * HW[1]) * (1 + SCALE * SCALE)
+    entry_ones = HW[0] * HW[1] * 3 * 9 * 64
     file_convs = sum(op.mult_adds for op in describe_ops(data, shapes))
-    assert file_convs == network - mean_shifts + (SCALE * SCALE - 1) * exit_conv
+    assert file_convs == network - mean_shifts + (SCALE * SCALE - 1) * exit_conv + entry_ones
 
 
 def test_a_run_reports_consistent_figures(files: dict[str, Path], whole, tmp_path: Path) -> None:

@@ -54,7 +54,9 @@ def test_every_quantized_tensor_of_the_file_has_its_fake_quant(small: dict) -> N
     file_grids = set(int8_grids(small["int8"]).values())
     assert set(grids.values()) == file_grids  # every grid of the file is used, and no other
     names = set(grids)
-    assert {"x", "model_entry", "model_sub_mean_shifter", "clamp"} <= names
+    assert {"x", "model_entry", "clamp"} <= names
+    # The file rounds neither the mean-shifted image nor c3's output alone (both moved into convs).
+    assert "model_sub_mean_shifter" not in names and "model_c3" not in names
     cats = [n.name for n in gm.graph.nodes if n.target is torch.cat]
     assert cats and all(c in names for c in cats)
     assert grids["x"] == (pytest.approx(1 / 255), -128)  # the 8-bit image grid
@@ -103,6 +105,11 @@ def test_weights_on_the_int8_grid_are_what_the_converter_keeps() -> None:
     assert not np.array_equal(conv, model.b1.b1.conv1.weight.detach().numpy())
     np.testing.assert_allclose(int8_rounded(conv), conv, rtol=0, atol=1e-7)
     assert torch.equal(snapped.sub_mean.shifter.bias, model.sub_mean.shifter.bias)
+    # c3, which the file folds the global residual into, is snapped with the identity on x's channels.
+    c3 = snapped.c3.weight.detach().numpy().copy()
+    c3[:, :16, 0, 0] += np.eye(16, dtype=np.float32)
+    np.testing.assert_allclose(int8_rounded(c3), c3, rtol=0, atol=1e-6)
+    assert not np.allclose(int8_rounded(snapped.c3.weight.detach().numpy()), snapped.c3.weight.detach().numpy(), atol=1e-6)
 
 
 def test_train_stage_qat_end_to_end(folders: tuple[Path, Path], tmp_path: Path,  # noqa: F811

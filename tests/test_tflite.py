@@ -70,6 +70,8 @@ def test_op_whitelist_and_rank(converted, name):
     assert delegate_violations(summary, precision) == []
     assert summary.max_rank <= 4
     assert summary.ops["CONV_2D"] == 43 and summary.ops["DEPTH_TO_SPACE"] == 5 and summary.ops["SPLIT"] == 1
+    # The mean shift went into the entry conv (input channels of ones), the global residual into c3.
+    assert summary.ops["ADD"] == 9 and summary.ops["MAXIMUM"] == 1
     assert not {"TRANSPOSE", "RESHAPE", "PAD", "GATHER", "SHAPE", "STRIDED_SLICE"} & set(summary.ops)
     assert summary.dynamic == (name == "dynamic")
 
@@ -114,6 +116,22 @@ def test_integer_io_types_and_quantization(converted):
         for tensor in summary.inputs + summary.outputs:
             assert tensor["dtype"] == dtype
             assert tensor["quantization"] == {"scale": pytest.approx(1 / 255), "zero_point": zero}
+
+
+@pytest.mark.parametrize("name", ["int8", "uint8"])
+def test_int8_entry_conv_reads_the_input_bytes_themselves(converted, name):
+    """No rounding in front of the entry conv: the input and its ones are concatenated on the input's own grid."""
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.convert_bytearray_to_object(converted[name].read_bytes())
+    sg = model.subgraphs[0]
+    grid = lambda t: (float(sg.tensors[t].quantization.scale[0]), int(sg.tensors[t].quantization.zeroPoint[0]))  # noqa: E731
+    first_conv = next(op for op in sg.operators if flatbuffer_utils.opcode_to_name(model, op.opcodeIndex) == "CONV_2D")
+    joined = next(op for op in sg.operators if int(op.outputs[0]) == int(first_conv.inputs[0]))
+    assert flatbuffer_utils.opcode_to_name(model, joined.opcodeIndex) == "CONCATENATION"
+    scale, zero = grid(int(first_conv.inputs[0]))
+    assert scale == pytest.approx(1 / 255) and zero == -128
+    assert all(grid(int(i)) == (scale, zero) for i in joined.inputs)
 
 
 def test_dynamic_model_resizes_to_any_size(converted):
@@ -223,10 +241,16 @@ def test_sensitivity_variants_quantize_exactly_one_place(converted, tmp_path):
     np.testing.assert_allclose(w / steps, np.round(w / steps), atol=1e-4)  # every weight on its channel's int8 grid
 
 
-def test_requantized_concatenations_keep_their_inputs_grids(converted):
+def test_requantized_concatenations_keep_their_inputs_grids(converted, monkeypatch):
     """Opt-in untied grids: int8 -> int8 QUANTIZE in front of concatenations, every concatenation's
-    operands on its output grid, the file still full-integer, delegate-ready and close to PyTorch."""
+    operands on its output grid, the file still full-integer, delegate-ready and close to PyTorch.
+    (Inputs read elsewhere keep their own grids whatever their step: on this small random network
+    the default pull puts every input on its concatenation's grid.)"""
     from tensorflow.lite.tools import flatbuffer_utils
+
+    import converters.tflite_requantize as requantize
+
+    monkeypatch.setattr(requantize, "PULL", 2.0)
 
     fp32 = converted["fp32"].read_bytes()
     crops = random_crops(load_calibration(None).images, 6, 32)

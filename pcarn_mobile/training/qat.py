@@ -3,7 +3,8 @@
 Post-training int8 loses most at x2 in a handful of activations (docs/int8-quality.md); the float
 weights can learn to live with those grids if training sees them. Rather than re-deriving from
 the network which tensors TFLite quantizes (fused ReLUs, tied concatenation scales propagated
-onto their inputs, the clamp chain pinned to [0, 1], the mean shift folded into the exit conv),
+onto their inputs, the clamp chain pinned to [0, 1], the mean shifts moved into the entry and exit
+convs, the global residual folded into ``c3``),
 this module asks the file:
 
 1. the network is converted as ``convert`` does it (dynamic fp32 TFLite, then int8 calibrated on
@@ -23,6 +24,7 @@ computes what was trained.
 from __future__ import annotations
 
 import copy
+import operator
 import tempfile
 from pathlib import Path
 
@@ -61,18 +63,35 @@ def int8_weight(w: torch.Tensor) -> torch.Tensor:
     return torch.fake_quantize_per_channel_affine(w, scale, zero, 0, -WMAX, WMAX)
 
 
-class Int8ConstantShift(nn.Module):
-    """The input mean shift as the file has it: an ADD whose constant operand is int8 (per tensor, over
-    ``[min(b, 0), max(b, 0)]``), so the mean is off by up to half a step (0.0009) per channel."""
+class FakeQuantOffsetConv(nn.Module):
+    """The entry conv as the file computes it: the mean shift in front of it moved in as input channels of
+    ones (:mod:`converters.onnx_offset`), ``conv(cat(x, 1))`` with ``[W, W * shift]`` on one int8 grid per
+    output channel. Reads the image itself, not the shifted one."""
 
-    def __init__(self, conv: nn.Conv2d) -> None:
+    def __init__(self, conv: nn.Conv2d, shift: nn.Conv2d) -> None:
         super().__init__()
-        self.conv = conv
+        self.conv, self.shift = conv, shift
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        b = self.conv.bias.detach()
-        scale, zero = int8_params(min(float(b.min()), 0.0), max(float(b.max()), 0.0))
-        return self.conv._conv_forward(x, self.conv.weight, fake_quant(b, scale, zero))
+        w = self.conv.weight
+        joined = torch.cat([w, w * self.shift.bias.detach().view(1, -1, 1, 1)], 1)
+        return self.conv._conv_forward(torch.cat([x, torch.ones_like(x)], 1), int8_weight(joined), self.conv.bias)
+
+
+class FakeQuantResidualConv(nn.Module):
+    """A 1x1 fusion conv whose residual sum the file folds into it (:mod:`converters.onnx_residual`): its
+    weights plus the identity on the skipped channels are what the file rounds, so the simulation rounds
+    ``W + E`` and takes ``E`` back out (the graph's ADD then adds the skipped tensor exactly)."""
+
+    def __init__(self, conv: nn.Conv2d, first: int) -> None:
+        super().__init__()
+        self.conv = conv
+        eye = torch.zeros_like(conv.weight)
+        eye[:, first:first + conv.out_channels, 0, 0] = torch.eye(conv.out_channels)
+        self.register_buffer("eye", eye)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv._conv_forward(x, int8_weight(self.conv.weight + self.eye) - self.eye, self.conv.bias)
 
 
 def fake_quant(x: torch.Tensor, scale: float, zero_point: int) -> torch.Tensor:
@@ -86,10 +105,28 @@ def _trained_convs(model: nn.Module) -> list[nn.Conv2d]:
 
 @torch.no_grad()
 def on_int8_grid(model: nn.Module) -> nn.Module:
-    """A copy of ``model`` whose trained conv weights sit on the int8 grid the file will use."""
+    """A copy of ``model`` whose trained conv weights sit on the int8 grid the file will use.
+
+    A fusion conv the file folds its residual sum into is snapped as ``W + E`` (what the file
+    rounds), the others as they are; the entry conv's extra weights for the moved mean shift
+    (``W * shift``) cannot share ``W``'s grid, and the converter's bias correction takes their
+    rounding out (their input is constant, 1).
+    """
     snapped = copy.deepcopy(model)
+    gm = fx.symbolic_trace(SRDeploy(snapped, snapped.scales[0]))
+    channels = {n: v.shape[1] for n, v in _node_values(gm, torch.zeros(1, 3, 8, 8)).items() if v.dim() == 4}
+    eyes: dict[nn.Module, int] = {}
+    for node in gm.graph.nodes:
+        if node.op == "call_module" and isinstance(gm.get_submodule(node.target), nn.Conv2d):
+            first = _folded_residual(gm, node, channels)
+            if first is not None:
+                eyes[gm.get_submodule(node.target)] = first
     for conv in _trained_convs(snapped):
-        conv.weight.copy_(int8_weight(conv.weight))
+        if conv in eyes:
+            eye = FakeQuantResidualConv(conv, eyes[conv]).eye
+            conv.weight.copy_(int8_weight(conv.weight + eye) - eye)
+        else:
+            conv.weight.copy_(int8_weight(conv.weight))
     return snapped
 
 
@@ -155,29 +192,70 @@ def match_grids(gm: fx.GraphModule, fp32: bytes, int8: bytes, sample: np.ndarray
     return found
 
 
+def _cat_offset(node: fx.Node, target: fx.Node, channels: dict[str, int]) -> int | None:
+    """The first channel of ``target`` inside ``node``, through nested channel ``torch.cat``s; None if absent."""
+    if node is target:
+        return 0
+    if node.op != "call_function" or node.target is not torch.cat:
+        return None
+    first = 0
+    for part in node.args[0]:
+        found = _cat_offset(part, target, channels)
+        if found is not None:
+            return first + found
+        first += channels[part.name]
+    return None
+
+
+def _folded_residual(gm: fx.GraphModule, node: fx.Node, channels: dict[str, int]) -> int | None:
+    """Where the skipped tensor sits in a 1x1 conv's input when the file folds ``conv(..) + skipped`` into it."""
+    conv = gm.get_submodule(node.target)
+    users = list(node.users)
+    if conv.kernel_size != (1, 1) or conv.groups != 1 or len(users) != 1 or users[0].target is not operator.add:
+        return None
+    add = users[0]
+    skipped = add.args[1] if add.args[0] is node else add.args[0]
+    if not isinstance(skipped, fx.Node) or channels.get(skipped.name) != conv.out_channels:
+        return None
+    return _cat_offset(node.args[0], skipped, channels)
+
+
 def fake_quantized_graph(model: nn.Module, scale: int, fp32: bytes, int8: bytes, sample: np.ndarray) -> fx.GraphModule:
     """``SRDeploy(model, scale)`` traced, with the file's activation fake-quants and int8 conv weights.
 
-    The graph's modules are ``model``'s own (shared parameters): training it trains ``model``.
+    The graph's modules are ``model``'s own (shared parameters): training it trains ``model``. The two
+    places the export graph rewrites are simulated as the file computes them: the mean shift moved
+    into the entry conv (:class:`FakeQuantOffsetConv`) and the global residual folded into ``c3``
+    (:class:`FakeQuantResidualConv`).
     """
     gm = fx.symbolic_trace(SRDeploy(model, scale))
     grids = match_grids(gm, fp32, int8, sample)
+    channels = {n: v.shape[1] for n, v in _node_values(gm, torch.from_numpy(sample).permute(0, 3, 1, 2)).items() if v.dim() == 4}
     graph = gm.graph
-    reads_input = {n for n in graph.nodes if n.op == "call_module" and n.args and getattr(n.args[0], "op", "") == "placeholder"}
+
+    def install(node: fx.Node, wrapper: nn.Module) -> None:
+        name = f"int8_{node.target.replace('.', '_')}"
+        if not hasattr(gm, name):
+            gm.add_submodule(name, wrapper)
+        node.target = name
+
     for node in list(graph.nodes):
         conv = gm.get_submodule(node.target) if node.op == "call_module" else None
-        if isinstance(conv, nn.Conv2d):
-            wrapper = (FakeQuantConv if conv.weight.requires_grad
-                       else Int8ConstantShift if node in reads_input else None)
-            if wrapper is not None:
-                name = f"int8_{node.target.replace('.', '_')}"
-                if not hasattr(gm, name):
-                    gm.add_submodule(name, wrapper(conv))
-                node.target = name
+        if isinstance(conv, nn.Conv2d) and conv.weight.requires_grad:
+            source = node.args[0]
+            shift = gm.get_submodule(source.target) if source.op == "call_module" else None
+            if isinstance(shift, nn.Conv2d) and not shift.weight.requires_grad and source.args[0].op == "placeholder":
+                install(node, FakeQuantOffsetConv(conv, shift))  # reads the image; the shift node goes
+                node.args = (source.args[0],)
+            elif (first := _folded_residual(gm, node, channels)) is not None:
+                install(node, FakeQuantResidualConv(conv, first))
+            else:
+                install(node, FakeQuantConv(conv))
         if node.name in grids:
             with graph.inserting_after(node):
                 fq = graph.call_function(fake_quant, (node, *grids[node.name]))
             node.replace_all_uses_with(fq, delete_user_cb=lambda user: user is not fq)
+    graph.eliminate_dead_code()
     graph.lint()
     gm.recompile()
     return gm
