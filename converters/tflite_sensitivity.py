@@ -4,7 +4,7 @@ The full-integer file quantizes everything at once, so its one PSNR drop says no
 where the loss comes from. Here the float file is changed in one place at a time, exactly as
 the int8 file will have it, and everything else is left float:
 
-* an activation: a QUANTIZE (to int8 over the range :func:`~converters.tflite.quantized_ranges`
+* an activation: a QUANTIZE (to int8 over the range :func:`~converters.tflite_ranges.quantized_ranges`
   gives it, the same one the int8 file uses) and a DEQUANTIZE inserted after the op producing it,
   its readers moved to the dequantized copy;
 * a convolution's weights: rounded to per-channel symmetric int8 (``max|w| / 127``, as TFLite

@@ -1,6 +1,6 @@
 """A TFLite file's tensors from the outside: activation values on an input, int8 grids, constants.
 
-Calibration (:func:`converters.tflite.activation_stats`) and quantization-aware training both need
+Calibration (:func:`converters.tflite_ranges.activation_stats`) and quantization-aware training both need
 to see every activation a float file computes, and QAT needs the scale and zero point the int8
 file gives each of them, looked up by name (the MLIR quantizer keeps the float file's tensor names).
 The lookups on a file's flatbuffer object that every rewrite of one needs (which tensors are

@@ -213,7 +213,7 @@ def test_onnx2tf_messages_stay_off_stdout(tmp_path, monkeypatch, capsys):
 
 def test_sensitivity_variants_quantize_exactly_one_place(converted, tmp_path):
     """One activation through int8 and back, or one conv's weights on the int8 grid; nothing else changes."""
-    from converters.tflite import activation_stats, quantized_ranges
+    from converters.tflite_ranges import activation_stats, quantized_ranges
     from converters.tflite_sensitivity import int8_params, probes, variant
     from tensorflow.lite.tools import flatbuffer_utils
 

@@ -38,12 +38,12 @@ def int8_sensitivity(float_model: bytes, crops: Sequence[np.ndarray], pairs: lis
     """
     from tensorflow.lite.tools import flatbuffer_utils
 
-    from converters import tflite
+    from converters import tflite, tflite_ranges
     from converters.tflite_runner import load_runner
     from converters.tflite_sensitivity import probes, variant
 
-    stats = tflite.activation_stats(float_model, list(crops))
-    ranges = tflite.quantized_ranges(flatbuffer_utils.convert_bytearray_to_object(float_model), stats)
+    stats = tflite_ranges.activation_stats(float_model, list(crops))
+    ranges = tflite_ranges.quantized_ranges(flatbuffer_utils.convert_bytearray_to_object(float_model), stats)
     found = probes(float_model, ranges)
     convs = sum(p.kind == "weights" for p in found)  # one per convolution
     if convs != len(stages):

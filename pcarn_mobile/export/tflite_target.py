@@ -12,7 +12,8 @@ from typing import Any
 
 from converters.onnx_export import export_onnx
 from converters.onnx_runner import load_runner as load_onnx_runner
-from converters.tflite import CONCAT_RANGE, delegate_violations, float_tflite, name_io, onnx_to_keras, quantize_int8, summarize
+from converters.tflite import delegate_violations, float_tflite, name_io, onnx_to_keras, quantize_int8, summarize
+from converters.tflite_ranges import CONCAT_RANGE
 from converters.tflite_runner import load_runner
 
 from ..fileio import write_bytes
