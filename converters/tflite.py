@@ -13,9 +13,11 @@ comes from :mod:`converters.tflite_ranges` (calibration crops through the float 
 and output clamp pinned to [0, 1], concatenations narrowed and tied), the float biases are
 corrected for the mean shift int8 weight rounding causes (empirical bias correction), and
 TensorFlow's MLIR quantizer writes the full-integer model from those ranges, per-channel weights
-by default. Set5 x4 with the authors' PCARN-M-L1: plain min/max 31.819 dB, + bias correction
-31.831, + concatenation ranges 31.849 (fp32 31.900; 31.853 since the mean shift and the global
-residual moved into convs, :mod:`converters.onnx_offset`, :mod:`converters.onnx_residual`).
+by default, the dense convs' weights first rounded onto their grid by GPTQ
+(:mod:`converters.tflite_gptq`). Set5 x4 with the authors' PCARN-M-L1: plain min/max 31.819 dB, +
+bias correction 31.831, + concatenation ranges 31.849 (fp32 31.900); 31.853 once the mean shift and
+the global residual moved into convs (:mod:`converters.onnx_offset`, :mod:`converters.onnx_residual`),
+31.857 with GPTQ.
 Untied grids with requantizing QUANTIZE ops in front of the concatenations (issue 25,
 :mod:`converters.tflite_requantize`) are opt-in (``requantize_concatenations``): on PCARN-M they
 lose at 5 of 6 measured cells (docs/int8-quality.md).
@@ -35,6 +37,7 @@ import numpy as np
 from . import INPUT_NAME, OUTPUT_NAME
 from .onnx2tf_offline import offline
 from .tflite_requantize import untie_concatenations
+from .tflite_gptq import gptq_weights
 from .tflite_ranges import ActivationStats, activation_stats, quantized_ranges, tied_ranges
 
 #: Integer I/O types for the int8 file (``float`` keeps float32 I/O with QUANTIZE/DEQUANTIZE edges).
@@ -143,18 +146,32 @@ def _correct_biases(model, stats: ActivationStats) -> int:
 
 def quantize_int8(
     float_model: bytes, samples: Iterable[np.ndarray], io: str = "int8", per_channel: bool = True,
-    bias_correction: bool = True, requantize_concatenations: bool = False,
+    bias_correction: bool = True, requantize_concatenations: bool = False, gptq: bool = True,
 ) -> bytes:
     """Full-integer int8 TFLite of ``float_model`` calibrated on real-image ``samples``.
 
     Input range is pinned to [0, 1] (so uint8 input is exactly the bitmap's bytes, scale 1/255)
     and the clamp chain to the output's [0, 1]. Uses TensorFlow's MLIR quantizer on a model
     carrying the recorded ranges, the same two steps TFLiteConverter takes internally.
+    ``gptq``: the dense convs' weights GPTQ-rounded onto their int8 grid first
+    (:mod:`converters.tflite_gptq`; per-channel weights only).
     """
     if io not in INT8_IO:
         raise ValueError(f"io must be one of {INT8_IO}, got {io!r}")
-    return quantize_from_stats(float_model, activation_stats(float_model, samples), io, per_channel, bias_correction,
-                               requantize_concatenations)
+    float_model, stats = int8_starting_point(float_model, samples, gptq and per_channel)
+    return quantize_from_stats(float_model, stats, io, per_channel, bias_correction, requantize_concatenations)
+
+
+def int8_starting_point(float_model: bytes, samples: Iterable[np.ndarray], gptq: bool = True) -> tuple[bytes, ActivationStats]:
+    """The float file the quantizer starts from (GPTQ-rounded weights when ``gptq``) and its activation statistics.
+
+    The statistics are taken on the file whose activations the int8 file quantizes, so after the
+    weights are rounded; the int8 sensitivity report starts from the same two.
+    """
+    samples = list(samples)
+    if gptq:
+        float_model, _ = gptq_weights(float_model, samples)
+    return float_model, activation_stats(float_model, samples)
 
 
 def quantize_from_stats(

@@ -7,8 +7,8 @@ the int8 file will have it, and everything else is left float:
 * an activation: a QUANTIZE (to int8 over the range :func:`~converters.tflite_ranges.quantized_ranges`
   gives it, the same one the int8 file uses) and a DEQUANTIZE inserted after the op producing it,
   its readers moved to the dequantized copy;
-* a convolution's weights: rounded to per-channel symmetric int8 (``max|w| / 127``, as TFLite
-  does), stored as float again.
+* a convolution's weights: as the int8 file has them (GPTQ-rounded, :mod:`converters.tflite_gptq`,
+  or rounded to per-channel symmetric int8, ``max|w| / 127``, as TFLite does), stored as float again.
 
 The caller scores each variant (Y-PSNR on an evaluation set); the drop of each against the float
 file is that tensor's sensitivity. Drops do not add up exactly to the full file's (errors
@@ -95,19 +95,29 @@ def with_activation_quantized(float_model: bytes, probe: Probe) -> bytes:
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
 
 
-def with_weights_rounded(float_model: bytes, probe: Probe) -> bytes:
-    """``float_model`` with ``probe``'s conv weights rounded to per-channel symmetric int8."""
+def with_weights_rounded(float_model: bytes, probe: Probe, rounded: bytes | None = None) -> bytes:
+    """``float_model`` with ``probe``'s conv weights as the int8 file has them: those of ``rounded`` (the
+    file the quantizer starts from, GPTQ-rounded) where they are on their grid there, else rounded
+    to per-channel symmetric int8."""
     from tensorflow.lite.tools import flatbuffer_utils
 
     model = flatbuffer_utils.convert_bytearray_to_object(float_model)
     tensor = model.subgraphs[0].tensors[probe.tensor]
     buffer = model.buffers[tensor.buffer]
     w = np.frombuffer(bytes(buffer.data), np.float32).reshape(list(tensor.shape))
-    rounded = int8_rounded(w, axis=3 if probe.op_name == "DEPTHWISE_CONV_2D" else 0)
-    buffer.data = np.frombuffer(rounded.astype(np.float32).tobytes(), np.uint8)
+    rounded_w = int8_rounded(w, axis=3 if probe.op_name == "DEPTHWISE_CONV_2D" else 0)
+    if rounded is not None:
+        start = flatbuffer_utils.convert_bytearray_to_object(rounded)
+        theirs = start.subgraphs[0].tensors[probe.tensor]
+        given = np.frombuffer(bytes(start.buffers[theirs.buffer].data), np.float32).reshape(list(tensor.shape))
+        if not np.array_equal(given, w):
+            rounded_w = given
+    buffer.data = np.frombuffer(rounded_w.astype(np.float32).tobytes(), np.uint8)
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
 
 
-def variant(float_model: bytes, probe: Probe) -> bytes:
-    """The float file with ``probe`` alone quantized."""
-    return (with_activation_quantized if probe.kind == "activation" else with_weights_rounded)(float_model, probe)
+def variant(float_model: bytes, probe: Probe, rounded: bytes | None = None) -> bytes:
+    """The float file with ``probe`` alone quantized (weights as ``rounded`` has them, see :func:`with_weights_rounded`)."""
+    if probe.kind == "activation":
+        return with_activation_quantized(float_model, probe)
+    return with_weights_rounded(float_model, probe, rounded)

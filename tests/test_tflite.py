@@ -268,3 +268,40 @@ def test_requantized_concatenations_keep_their_inputs_grids(converted, monkeypat
     path.write_bytes(data)
     x = np.random.default_rng(3).random((1, 3, *STATIC), dtype=np.float32)
     assert _psnr(load_runner(path)(x), _reference(converted, x)) >= 35.0
+
+
+def test_int8_weights_are_the_gptq_rounded_ones_and_grouped_convs_stay_nearest(converted):
+    """The quantizer keeps GPTQ's rounding of every dense conv exactly; grouped convs are left to nearest
+    rounding; and the GPTQ file differs from plain rounding (so the test can tell them apart)."""
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    from converters.tflite import int8_rounded
+    from converters.tflite_gptq import gptq_weights
+
+    fp32 = converted["fp32"].read_bytes()
+    crops = random_crops(load_calibration(None).images, 6, 32)
+    rounded, count = gptq_weights(fp32, crops)
+    float_model = flatbuffer_utils.convert_bytearray_to_object(fp32)
+    start = flatbuffer_utils.convert_bytearray_to_object(rounded)
+    int8 = flatbuffer_utils.convert_bytearray_to_object(quantize_int8(fp32, crops, io="int8"))
+    sg, sg0, sg8 = start.subgraphs[0], float_model.subgraphs[0], int8.subgraphs[0]
+
+    def weights(model, subgraph, op):
+        t = subgraph.tensors[int(op.inputs[1])]
+        data = np.frombuffer(bytes(model.buffers[t.buffer].data), np.int8 if t.type == 9 else np.float32)
+        return data.reshape(list(t.shape)), t
+
+    convs = [k for k, op in enumerate(sg.operators) if flatbuffer_utils.opcode_to_name(start, op.opcodeIndex) == "CONV_2D"]
+    dense, moved = set(), 0
+    for k in convs:
+        w, t = weights(start, sg, sg.operators[k])
+        w0, _ = weights(float_model, sg0, sg0.operators[k])
+        q, t8 = weights(int8, sg8, sg8.operators[k])
+        if t.shape[3] != sg.tensors[int(sg.operators[k].inputs[0])].shape[-1]:  # grouped: untouched
+            assert np.array_equal(w, w0)
+            continue
+        moved += int(sg.operators[k].inputs[1]) not in dense and not np.allclose(w, int8_rounded(w0), atol=1e-7)
+        dense.add(int(sg.operators[k].inputs[1]))
+        scale = np.array(t8.quantization.scale).reshape(-1, 1, 1, 1)
+        np.testing.assert_allclose(q * scale, w, rtol=0, atol=1e-6 * float(np.abs(w).max()))
+    assert len(dense) == count > 10 and moved == count  # shared weights (a block used 3 times) once

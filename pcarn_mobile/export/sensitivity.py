@@ -42,8 +42,8 @@ def int8_sensitivity(float_model: bytes, crops: Sequence[np.ndarray], pairs: lis
     from converters.tflite_runner import load_runner
     from converters.tflite_sensitivity import probes, variant
 
-    stats = tflite_ranges.activation_stats(float_model, list(crops))
-    ranges = tflite_ranges.quantized_ranges(flatbuffer_utils.convert_bytearray_to_object(float_model), stats)
+    start, stats = tflite.int8_starting_point(float_model, crops)
+    ranges = tflite_ranges.quantized_ranges(flatbuffer_utils.convert_bytearray_to_object(start), stats)
     found = probes(float_model, ranges)
     convs = sum(p.kind == "weights" for p in found)  # one per convolution
     if convs != len(stages):
@@ -56,13 +56,13 @@ def int8_sensitivity(float_model: bytes, crops: Sequence[np.ndarray], pairs: lis
             return float(evaluate_runner(load_runner(path, any_size=True), pairs, scale)["psnr_y"])
 
         base = score(float_model)
-        full = score(tflite.quantize_from_stats(float_model, stats, io="float"))
+        full = score(tflite.quantize_from_stats(start, stats, io="float"))
         rows, stage = [], stages[0]
         for probe in tqdm(found, desc="int8 sensitivity", unit="tensor", leave=False):
             if probe.conv_number is not None:  # an operator counts to the stage of the conv at or before it
                 stage = stages[probe.conv_number]
             rows.append({"kind": probe.kind, "op_index": probe.op_index, "op": probe.op_name, "conv": probe.conv_number,
-                         "stage": stage, "drop_db": round(base - score(variant(float_model, probe)), 4)})
+                         "stage": stage, "drop_db": round(base - score(variant(float_model, probe, start)), 4)})
     by_stage: dict[str, dict[str, float]] = {}
     for r in rows:
         by_stage.setdefault(r["stage"], {"activation": 0.0, "weights": 0.0})[r["kind"]] += r["drop_db"]

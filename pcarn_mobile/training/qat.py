@@ -131,7 +131,9 @@ def on_int8_grid(model: nn.Module) -> nn.Module:
 
 
 def tflite_pair(module: nn.Module, crops: list[np.ndarray]) -> tuple[bytes, bytes]:
-    """The dynamic-size fp32 TFLite of ``module`` and its int8 file calibrated on ``crops``, as ``convert`` writes them."""
+    """The dynamic-size fp32 TFLite of ``module`` and its int8 file calibrated on ``crops``, as ``convert`` writes them
+    but with nearest-rounded weights (no GPTQ): the simulation rounds to nearest as it trains, and the
+    checkpoint it writes is on the grid already, where GPTQ changes nothing."""
     from converters.onnx_export import export_onnx
     from converters.tflite import float_tflite, onnx_to_keras, quantize_int8
 
@@ -139,7 +141,7 @@ def tflite_pair(module: nn.Module, crops: list[np.ndarray]) -> tuple[bytes, byte
         onnx_path = Path(scratch) / "qat.onnx"
         export_onnx(module, onnx_path, None)
         fp32 = float_tflite(onnx_to_keras(onnx_path, scratch), None)
-    return fp32, quantize_int8(fp32, crops)
+    return fp32, quantize_int8(fp32, crops, gptq=False)
 
 
 def _node_values(gm: fx.GraphModule, x: torch.Tensor) -> dict[str, torch.Tensor]:
