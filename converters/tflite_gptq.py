@@ -97,8 +97,8 @@ def gptq_weights(float_model: bytes, samples: Iterable[np.ndarray], seed: int = 
             p = _patches(x, kh, kw, same)
             if p.shape[0] > MAX_PIXELS:
                 p = p[rng.choice(p.shape[0], MAX_PIXELS, replace=False)]
-            p = p.astype(np.float64)
-            hessians[w_index] = hessians.get(w_index, 0) + p.T @ p
+            p = np.ascontiguousarray(p, dtype=np.float32)  # float32 products (BLAS), summed over samples in float64
+            hessians[w_index] = hessians.get(w_index, 0) + (p.T @ p).astype(np.float64)
     for w_index, hessian in hessians.items():
         tensor = sg.tensors[w_index]
         shape = list(tensor.shape)
