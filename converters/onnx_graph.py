@@ -59,6 +59,15 @@ class Graph:
                 self.set_init(fresh, self.init(name))
                 conv.input[slot] = fresh
 
+    def is_plain_1x1(self, node: onnx.NodeProto | None) -> bool:
+        """A dense 1x1 Conv with stride 1, no padding and a weight initializer: a per-pixel matrix."""
+        if node is None or node.op_type != "Conv" or attr(node, "group", 1) != 1:
+            return False
+        w = self.init(node.input[1])
+        return (w is not None and w.ndim == 4 and w.shape[2:] == (1, 1)
+                and all(p == 0 for p in attr(node, "pads", [0, 0, 0, 0]))
+                and all(s == 1 for s in attr(node, "strides", [1, 1])))
+
     def unique_name(self, base: str) -> str:
         taken = {t.name for t in self.graph.initializer} | {o for n in self.graph.node for o in n.output}
         taken |= {n.name for n in self.graph.node}

@@ -44,15 +44,6 @@ def _channel_sources(g: Graph, tensor: str, channels: dict[str, int], offset: in
     return sources
 
 
-def _is_plain_1x1(g: Graph, node: onnx.NodeProto | None) -> bool:
-    if node is None or node.op_type != "Conv" or attr(node, "group", 1) != 1:
-        return False
-    w = g.init(node.input[1])
-    return (w is not None and w.ndim == 4 and w.shape[2:] == (1, 1)
-            and all(p == 0 for p in attr(node, "pads", [0, 0, 0, 0]))
-            and all(s == 1 for s in attr(node, "strides", [1, 1])))
-
-
 def fold_residual_adds(model: onnx.ModelProto) -> int:
     """Rewrites ``Add(Conv1x1(Concat(.., x, ..)), x)`` as one Conv1x1 in place; returns how many it folded."""
     g = Graph(model)
@@ -61,7 +52,7 @@ def fold_residual_adds(model: onnx.ModelProto) -> int:
     for add in [n for n in g.graph.node if n.op_type == "Add" and len(n.input) == 2]:
         for fused, skip in (tuple(add.input), tuple(add.input)[::-1]):
             conv = g.producer(fused)
-            if not _is_plain_1x1(g, conv) or g.sole_consumer(fused) is not add:
+            if not g.is_plain_1x1(conv) or g.sole_consumer(fused) is not add:
                 continue
             w = g.init(conv.input[1])
             offsets = [first for source, first, n in _channel_sources(g, conv.input[0], channels)

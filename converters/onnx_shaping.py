@@ -94,14 +94,10 @@ def expand_group_convs(model: onnx.ModelProto) -> int:
 
 
 def _is_identity_1x1(g: Graph, node: onnx.NodeProto) -> bool:
-    if node.op_type != "Conv" or attr(node, "group", 1) != 1:
+    if not g.is_plain_1x1(node):
         return False
     w = g.init(node.input[1])
-    if w is None or w.ndim != 4 or w.shape[2:] != (1, 1) or w.shape[0] != w.shape[1]:
-        return False
-    if any(p != 0 for p in attr(node, "pads", [0, 0, 0, 0])) or any(s != 1 for s in attr(node, "strides", [1, 1])):
-        return False
-    return bool(np.array_equal(w[:, :, 0, 0], np.eye(w.shape[0], dtype=w.dtype)))
+    return w.shape[0] == w.shape[1] and bool(np.array_equal(w[:, :, 0, 0], np.eye(w.shape[0], dtype=w.dtype)))
 
 
 def fold_identity_convs(model: onnx.ModelProto) -> tuple[int, int]:

@@ -97,22 +97,17 @@ def with_activation_quantized(float_model: bytes, probe: Probe) -> bytes:
 
 def with_weights_rounded(float_model: bytes, probe: Probe, rounded: bytes | None = None) -> bytes:
     """``float_model`` with ``probe``'s conv weights as the int8 file has them: those of ``rounded`` (the
-    file the quantizer starts from, GPTQ-rounded) where they are on their grid there, else rounded
-    to per-channel symmetric int8."""
+    file the quantizer starts from; GPTQ put its dense convs on their grid already) or of
+    ``float_model``, rounded to per-channel symmetric int8."""
     from tensorflow.lite.tools import flatbuffer_utils
 
     model = flatbuffer_utils.convert_bytearray_to_object(float_model)
-    tensor = model.subgraphs[0].tensors[probe.tensor]
-    buffer = model.buffers[tensor.buffer]
-    w = np.frombuffer(bytes(buffer.data), np.float32).reshape(list(tensor.shape))
-    rounded_w = int8_rounded(w, axis=3 if probe.op_name == "DEPTHWISE_CONV_2D" else 0)
-    if rounded is not None:
-        start = flatbuffer_utils.convert_bytearray_to_object(rounded)
-        theirs = start.subgraphs[0].tensors[probe.tensor]
-        given = np.frombuffer(bytes(start.buffers[theirs.buffer].data), np.float32).reshape(list(tensor.shape))
-        if not np.array_equal(given, w):
-            rounded_w = given
-    buffer.data = np.frombuffer(rounded_w.astype(np.float32).tobytes(), np.uint8)
+    source = model if rounded is None else flatbuffer_utils.convert_bytearray_to_object(rounded)
+    tensor = source.subgraphs[0].tensors[probe.tensor]
+    w = np.frombuffer(bytes(source.buffers[tensor.buffer].data), np.float32).reshape(list(tensor.shape))
+    snapped = int8_rounded(w, axis=3 if probe.op_name == "DEPTHWISE_CONV_2D" else 0)
+    target = model.buffers[model.subgraphs[0].tensors[probe.tensor].buffer]
+    target.data = np.frombuffer(snapped.astype(np.float32).tobytes(), np.uint8)
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
 
 

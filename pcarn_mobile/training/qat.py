@@ -33,8 +33,6 @@ import torch
 import torch.fx as fx
 from torch import nn
 
-from converters.tflite_tensors import int8_params
-
 from ..models import SRDeploy
 
 #: int8 activation limits (TFLite's asymmetric int8) and the symmetric weight limit.
@@ -78,6 +76,13 @@ class FakeQuantOffsetConv(nn.Module):
         return self.conv._conv_forward(torch.cat([x, torch.ones_like(x)], 1), int8_weight(joined), self.conv.bias)
 
 
+def _skip_identity(conv: nn.Conv2d, first: int) -> torch.Tensor:
+    """The identity the file adds to a 1x1 conv's weights on the skipped tensor's channels ``first..``."""
+    eye = torch.zeros_like(conv.weight.detach())
+    eye[:, first:first + conv.out_channels, 0, 0] = torch.eye(conv.out_channels)
+    return eye
+
+
 class FakeQuantResidualConv(nn.Module):
     """A 1x1 fusion conv whose residual sum the file folds into it (:mod:`converters.onnx_residual`): its
     weights plus the identity on the skipped channels are what the file rounds, so the simulation rounds
@@ -86,9 +91,7 @@ class FakeQuantResidualConv(nn.Module):
     def __init__(self, conv: nn.Conv2d, first: int) -> None:
         super().__init__()
         self.conv = conv
-        eye = torch.zeros_like(conv.weight)
-        eye[:, first:first + conv.out_channels, 0, 0] = torch.eye(conv.out_channels)
-        self.register_buffer("eye", eye)
+        self.register_buffer("eye", _skip_identity(conv, first))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.conv._conv_forward(x, int8_weight(self.conv.weight + self.eye) - self.eye, self.conv.bias)
@@ -114,7 +117,7 @@ def on_int8_grid(model: nn.Module) -> nn.Module:
     """
     snapped = copy.deepcopy(model)
     gm = fx.symbolic_trace(SRDeploy(snapped, snapped.scales[0]))
-    channels = {n: v.shape[1] for n, v in _node_values(gm, torch.zeros(1, 3, 8, 8)).items() if v.dim() == 4}
+    channels = _channels(gm, torch.zeros(1, 3, 8, 8))
     eyes: dict[nn.Module, int] = {}
     for node in gm.graph.nodes:
         if node.op == "call_module" and isinstance(gm.get_submodule(node.target), nn.Conv2d):
@@ -123,7 +126,7 @@ def on_int8_grid(model: nn.Module) -> nn.Module:
                 eyes[gm.get_submodule(node.target)] = first
     for conv in _trained_convs(snapped):
         if conv in eyes:
-            eye = FakeQuantResidualConv(conv, eyes[conv]).eye
+            eye = _skip_identity(conv, eyes[conv])
             conv.weight.copy_(int8_weight(conv.weight + eye) - eye)
         else:
             conv.weight.copy_(int8_weight(conv.weight))
@@ -194,6 +197,11 @@ def match_grids(gm: fx.GraphModule, fp32: bytes, int8: bytes, sample: np.ndarray
     return found
 
 
+def _channels(gm: fx.GraphModule, x: torch.Tensor) -> dict[str, int]:
+    """Channel count of every 4-D node of ``gm`` on ``x``."""
+    return {n: v.shape[1] for n, v in _node_values(gm, x).items() if v.dim() == 4}
+
+
 def _cat_offset(node: fx.Node, target: fx.Node, channels: dict[str, int]) -> int | None:
     """The first channel of ``target`` inside ``node``, through nested channel ``torch.cat``s; None if absent."""
     if node is target:
@@ -232,7 +240,7 @@ def fake_quantized_graph(model: nn.Module, scale: int, fp32: bytes, int8: bytes,
     """
     gm = fx.symbolic_trace(SRDeploy(model, scale))
     grids = match_grids(gm, fp32, int8, sample)
-    channels = {n: v.shape[1] for n, v in _node_values(gm, torch.from_numpy(sample).permute(0, 3, 1, 2)).items() if v.dim() == 4}
+    channels = _channels(gm, torch.from_numpy(sample).permute(0, 3, 1, 2))
     graph = gm.graph
 
     def install(node: fx.Node, wrapper: nn.Module) -> None:
