@@ -25,6 +25,11 @@ from .tflite_tensors import ActivationProbe
 DAMPING = 0.01
 #: Pixels per calibration sample that enter a conv's Hessian (a random subset beyond this).
 MAX_PIXELS = 20_000
+#: Calibration samples the Hessians are taken on (the first ones given). The cost grows with
+#: each, and the rare crops whose activations reach 3-5x the others' weigh the Hessian towards
+#: themselves: on 96 crops instead of 24 the validation split lost (x4 0.035-0.045 dB against
+#: 0.027-0.042 over four calibration seeds).
+SAMPLES = 24
 
 
 def _patches(x: np.ndarray, kh: int, kw: int, same: bool) -> np.ndarray:
@@ -87,7 +92,7 @@ def gptq_weights(float_model: bytes, samples: Iterable[np.ndarray], seed: int = 
     probe = ActivationProbe(float_model)
     rng = np.random.default_rng(seed)
     hessians: dict[int, np.ndarray] = {}
-    for sample in samples:
+    for sample in list(samples)[:SAMPLES]:
         values = probe.run(sample)
         for x_index, w_index, same in convs:
             _, kh, kw, cin = sg.tensors[w_index].shape

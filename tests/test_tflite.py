@@ -305,3 +305,35 @@ def test_int8_weights_are_the_gptq_rounded_ones_and_grouped_convs_stay_nearest(c
         scale = np.array(t8.quantization.scale).reshape(-1, 1, 1, 1)
         np.testing.assert_allclose(q * scale, w, rtol=0, atol=1e-6 * float(np.abs(w).max()))
     assert len(dense) == count > 10 and moved == count  # shared weights (a block used 3 times) once
+
+
+def test_ranges_are_quantiles_of_the_crops_extremes_so_one_rare_crop_cannot_set_them(converted):
+    """quantile 1.0 is plain min/max over every crop; the default takes RANGE_QUANTILE of the crops' own extremes."""
+    from converters.tflite_ranges import RANGE_QUANTILE, activation_stats
+    from converters.tflite_tensors import ActivationProbe
+
+    fp32 = converted["fp32"].read_bytes()
+    crops = random_crops(load_calibration(None).images, 48, 32)  # the rare crop's 49th of 49 falls past the quantile
+    rare = np.zeros_like(crops[0])
+    rare[:, ::2, ::2] = 1.0  # a white-dot grid on black: activations no photo crop reaches
+    crops.append(rare)
+    probe = ActivationProbe(fp32)
+    values = [{i: (float(v.min()), float(v.max())) for i, v in probe.run(c).items()} for c in crops]
+    plain, default = activation_stats(fp32, crops, quantile=1.0), activation_stats(fp32, crops)
+    widened = 0
+    for i, (lo, hi) in default.ranges.items():
+        lows, highs = [v[i][0] for v in values], [v[i][1] for v in values]
+        assert plain.ranges[i] == pytest.approx((min(lows), max(highs)))
+        assert (lo, hi) == pytest.approx((np.quantile(lows, 1 - RANGE_QUANTILE), np.quantile(highs, RANGE_QUANTILE)))
+        widened += highs[-1] > 1.01 * max(highs[:-1]) or lows[-1] < min(lows[:-1]) - 0.01 * abs(min(lows[:-1]))
+        assert hi <= max(highs[:-1]) + 1e-6 and lo >= min(lows[:-1]) - 1e-6  # the rare crop sets no range
+    assert widened >= 1, "the rare crop reaches past every photo crop somewhere (else the test shows nothing)"
+
+
+def test_gptq_takes_its_hessians_on_the_first_samples_only(converted):
+    from converters.tflite_gptq import SAMPLES, gptq_weights
+
+    fp32 = converted["fp32"].read_bytes()
+    crops = random_crops(load_calibration(None).images, SAMPLES + 4, 32)
+    assert gptq_weights(fp32, crops) == gptq_weights(fp32, crops[:SAMPLES])
+    assert gptq_weights(fp32, crops) != gptq_weights(fp32, crops[4:])

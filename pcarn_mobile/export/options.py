@@ -26,7 +26,10 @@ from .npu_options import npu_socs
 DEFAULT_INPUT_SIZE = (128, 128)
 #: Default bounds of a Core ML range-flexible input side, in LR pixels (converters.coreml.DEFAULT_RANGE).
 COREML_DEFAULT_RANGE = (16, 512)
-DEFAULT_CALIB_COUNT = 24
+#: Calibration crops: many, because each range is a quantile of the crops' own extremes
+#: (converters.tflite_ranges.RANGE_QUANTILE), which many crops estimate with little variance;
+#: GPTQ takes its Hessians on the first 24 (converters.tflite_gptq.SAMPLES).
+DEFAULT_CALIB_COUNT = 192
 #: Side of the random calibration crops. Small, because ranges, not pixel counts, matter, and
 #: the graph calibrates at any size.
 CALIB_CROP = 48

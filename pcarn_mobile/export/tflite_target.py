@@ -13,7 +13,7 @@ from typing import Any
 from converters.onnx_export import export_onnx
 from converters.onnx_runner import load_runner as load_onnx_runner
 from converters.tflite import delegate_violations, float_tflite, name_io, onnx_to_keras, quantize_int8, summarize
-from converters.tflite_ranges import CONCAT_RANGE
+from converters.tflite_ranges import CONCAT_RANGE, RANGE_QUANTILE
 from converters.tflite_runner import load_runner
 
 from ..fileio import write_bytes
@@ -24,8 +24,9 @@ from .job import UNIT_RANGE, Artifact, Job
 from .parity import parity_crops, parity_on_photos, set_name
 from .sensitivity import SIDECAR_TOP, int8_sensitivity
 
-CALIBRATION_METHOD = (f"min/max ranges (input and output clamp pinned to [0, 1], concatenations tied x{CONCAT_RANGE}), "
-                      "bias correction, per-channel int8 weights")
+CALIBRATION_METHOD = (f"ranges from the {RANGE_QUANTILE:g} quantiles of the crops' minima and maxima (input and output clamp "
+                      f"pinned to [0, 1], concatenations tied x{CONCAT_RANGE}), bias correction, per-channel int8 weights, GPTQ-rounded "
+                      "dense convs")
 
 
 def export(job: Job) -> list[Artifact]:
