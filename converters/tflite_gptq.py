@@ -15,6 +15,7 @@ the grouped ones (16 inputs per tap and group) it measured no better on the vali
 """
 from __future__ import annotations
 
+from itertools import islice
 from typing import Iterable
 
 import numpy as np
@@ -92,7 +93,7 @@ def gptq_weights(float_model: bytes, samples: Iterable[np.ndarray], seed: int = 
     probe = ActivationProbe(float_model)
     rng = np.random.default_rng(seed)
     hessians: dict[int, np.ndarray] = {}
-    for sample in list(samples)[:SAMPLES]:
+    for sample in islice(samples, SAMPLES):
         values = probe.run(sample)
         for x_index, w_index, same in convs:
             _, kh, kw, cin = sg.tensors[w_index].shape

@@ -2,7 +2,7 @@
 
 The float model is run on the calibration crops (any size: every op is shape-agnostic, so small
 crops calibrate a large static model at a fraction of the cost) and each activation's range is
-recorded. Then: the input, and what the graph computes from it alone on its grid (the ones of a
+estimated from the crops' own extremes (:data:`RANGE_QUANTILE`). Then: the input, and what the graph computes from it alone on its grid (the ones of a
 mean shift moved into the entry conv), keep the input's [0, 1]; tensors that only feed the output
 clamp get the clamp's own [0, 1] (the int8 conv then saturates exactly where the clamp would, at
 full output resolution); concatenation ranges are narrowed and tied together where int8 needs one
@@ -81,7 +81,7 @@ RANGE_QUANTILE = 0.96
 
 @dataclass
 class ActivationStats:
-    """Per activation tensor: its quantized (min, max) estimate over the samples and the per-channel mean (last axis)."""
+    """Per activation tensor: its (min, max) range, from quantiles of the samples' extremes, and the per-channel mean (last axis)."""
 
     ranges: dict[int, tuple[float, float]]
     channel_means: dict[int, np.ndarray]

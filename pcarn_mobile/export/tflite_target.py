@@ -24,7 +24,7 @@ from .job import UNIT_RANGE, Artifact, Job
 from .parity import parity_crops, parity_on_photos, set_name
 from .sensitivity import SIDECAR_TOP, int8_sensitivity
 
-CALIBRATION_METHOD = (f"ranges from the {RANGE_QUANTILE:g} quantiles of the crops' minima and maxima (input and output clamp "
+CALIBRATION_METHOD = (f"ranges from the crops' own minima and maxima at quantiles {1 - RANGE_QUANTILE:.2g} / {RANGE_QUANTILE:g} (input and output clamp "
                       f"pinned to [0, 1], concatenations tied x{CONCAT_RANGE}), bias correction, per-channel int8 weights, GPTQ-rounded "
                       "dense convs")
 
